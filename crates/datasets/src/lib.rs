@@ -1,0 +1,4 @@
+//! (being written)
+
+mod shape;
+pub use shape::ImageShape;
