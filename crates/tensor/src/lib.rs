@@ -1,25 +1,35 @@
 //! Row-major `f32` matrices and the few kernels that training a small dense network needs.
 //!
 //! [`Matrix`] owns its values; [`MatrixView`] borrows a contiguous range of rows, which is how a
-//! mini-batch is taken without a copy. The kernels in [`ops`] are the products in the transposed
-//! combinations that forward and backward passes use, a row-broadcast add, a row softmax and an
-//! argmax.
+//! mini-batch is taken without a copy. [`ops`] holds the products in the transposed
+//! combinations that forward and backward passes use ([`ops::gemm`]), a row-broadcast add, a
+//! row softmax and an argmax. [`reference`] keeps slow, obviously correct versions as oracles.
+//!
+//! The products whose output has at most 16 columns (a forward pass into 10 units) or rows (the
+//! weight gradient of 10 units) run on hand-written kernels, compiled for AVX2 + FMA when the
+//! processor has them; the rest go to `matrixmultiply`. `benches/benches/kernels.rs` measures
+//! both against each other and against the naive loop.
 //!
 //! This crate knows nothing of layers, files, datasets, images or randomness. It does no IO.
 //!
 //! # Determinism
-//! Every parallel kernel splits its work into chunks whose size is fixed by the shapes, never by
-//! the number of threads, and reduces partial results in a fixed order. The same inputs give the
-//! same bits on one thread or many.
+//! Parallel kernels split their output into disjoint blocks and no sum crosses a block, so the
+//! same inputs give the same bits on one thread or many.
 //!
 //! # Example
 //! ```
-//! use tensor::Matrix;
-//! let m = Matrix::from_fn(4, 3, |i, j| (i * 3 + j) as f32);
-//! let batch = m.rows_view(1..3);
-//! assert_eq!(batch.row(0), &[3.0, 4.0, 5.0]);
+//! use tensor::{Matrix, ops};
+//! let x = Matrix::from_fn(4, 3, |i, j| (i * 3 + j) as f32);
+//! let batch = x.rows_view(1..3); // rows 1 and 2, no copy
+//! let w = Matrix::from_vec(3, 1, vec![1.0, 0.0, -1.0]).unwrap();
+//! let y = ops::matmul(batch, w.view());
+//! assert_eq!(y.as_slice(), &[-2.0, -2.0]);
 //! ```
 
+mod kernels;
 mod matrix;
+pub mod ops;
+pub mod reference;
 
+pub use kernels::kernel_isa;
 pub use matrix::{Matrix, MatrixView, ShapeError};

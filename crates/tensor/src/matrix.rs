@@ -20,10 +20,27 @@ pub struct ShapeError {
 ///
 /// Row `i` occupies `as_slice()[i * cols .. (i + 1) * cols]`.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawMatrix")]
 pub struct Matrix {
     rows: usize,
     cols: usize,
     data: Vec<f32>,
+}
+
+/// The serialised form, checked before it becomes a [`Matrix`], so a corrupt file cannot build
+/// a matrix whose shape disagrees with its data.
+#[derive(Deserialize)]
+struct RawMatrix {
+    rows: usize,
+    cols: usize,
+    data: Vec<f32>,
+}
+
+impl TryFrom<RawMatrix> for Matrix {
+    type Error = ShapeError;
+    fn try_from(r: RawMatrix) -> Result<Self, ShapeError> {
+        Matrix::from_vec(r.rows, r.cols, r.data)
+    }
 }
 
 impl std::fmt::Debug for Matrix {
@@ -124,7 +141,12 @@ impl Matrix {
     /// If the index is out of range.
     #[track_caller]
     pub fn get(&self, i: usize, j: usize) -> f32 {
-        assert!(i < self.rows && j < self.cols, "({i}, {j}) out of range for {}x{}", self.rows, self.cols);
+        assert!(
+            i < self.rows && j < self.cols,
+            "({i}, {j}) out of range for {}x{}",
+            self.rows,
+            self.cols
+        );
         self.data[i * self.cols + j]
     }
 
@@ -134,7 +156,12 @@ impl Matrix {
     /// If the index is out of range.
     #[track_caller]
     pub fn set(&mut self, i: usize, j: usize, v: f32) {
-        assert!(i < self.rows && j < self.cols, "({i}, {j}) out of range for {}x{}", self.rows, self.cols);
+        assert!(
+            i < self.rows && j < self.cols,
+            "({i}, {j}) out of range for {}x{}",
+            self.rows,
+            self.cols
+        );
         self.data[i * self.cols + j] = v;
     }
 

@@ -1,0 +1,124 @@
+//! Softmax cross-entropy, the loss every chapter network is trained with.
+
+use tensor::{Matrix, ops};
+
+/// What one batch's loss pass counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct BatchStats {
+    /// Sum over rows of `-ln p(label)`.
+    pub(crate) loss_sum: f64,
+    /// Rows whose largest logit is the label (first of ties).
+    pub(crate) correct: usize,
+}
+
+/// Mean cross-entropy of `softmax(logits)` against `labels`, and its gradient with respect to
+/// the logits: `(softmax(z) - onehot(y)) / rows`.
+///
+/// # Shapes
+/// `logits` is `rows x classes`; `labels` has `rows` entries, each below `classes`.
+///
+/// # Panics
+/// If `labels.len() != logits.rows()` or a label is not below `classes`.
+///
+/// # Example
+/// ```
+/// use tensor::Matrix;
+/// // Equal logits over 4 classes: loss ln 4, gradient 1/4 everywhere but -3/4 at the label.
+/// let z = Matrix::zeros(1, 4);
+/// let (loss, dz) = nn::loss::softmax_cross_entropy(&z, &[2]);
+/// assert!((loss - 4f32.ln()).abs() < 1e-6);
+/// assert_eq!(dz.as_slice(), &[0.25, 0.25, -0.75, 0.25]);
+/// ```
+#[track_caller]
+pub fn softmax_cross_entropy(logits: &Matrix, labels: &[u8]) -> (f32, Matrix) {
+    let mut d = Matrix::zeros(logits.rows(), logits.cols());
+    let stats = softmax_cross_entropy_into(logits, labels, &mut d);
+    (stats.loss_sum as f32 / logits.rows().max(1) as f32, d)
+}
+
+#[track_caller]
+pub(crate) fn softmax_cross_entropy_into(
+    logits: &Matrix,
+    labels: &[u8],
+    d: &mut Matrix,
+) -> BatchStats {
+    let (rows, classes) = logits.shape();
+    assert_eq!(
+        labels.len(),
+        rows,
+        "softmax_cross_entropy: {} labels for {rows} rows",
+        labels.len()
+    );
+    assert_eq!(
+        d.shape(),
+        logits.shape(),
+        "softmax_cross_entropy: gradient buffer shape"
+    );
+    let inv_rows = 1.0 / rows.max(1) as f32;
+    let mut stats = BatchStats::default();
+    for i in 0..rows {
+        let z = logits.row(i);
+        let y = labels[i] as usize;
+        assert!(
+            y < classes,
+            "softmax_cross_entropy: label {y} with {classes} classes"
+        );
+        let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let g = d.row_mut(i);
+        let mut sum = 0.0f32;
+        for (gj, &zj) in g.iter_mut().zip(z) {
+            *gj = (zj - max).exp();
+            sum += *gj;
+        }
+        // -ln softmax(z)_y = ln Σ e^(z_j - max) - (z_y - max), stable for large logits.
+        stats.loss_sum += (sum.ln() - (z[y] - max)) as f64;
+        stats.correct += usize::from(ops::argmax(z) == y);
+        let scale = inv_rows / sum;
+        for gj in g.iter_mut() {
+            *gj *= scale;
+        }
+        g[y] -= inv_rows;
+    }
+    stats
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn gradient_matches_central_difference(
+            z in proptest::collection::vec(-5.0f32..5.0, 2..8),
+            label_seed: usize,
+        ) {
+            let classes = z.len();
+            let y = [(label_seed % classes) as u8];
+            let logits = Matrix::from_vec(1, classes, z.clone()).unwrap();
+            let (_, d) = softmax_cross_entropy(&logits, &y);
+            let h = 1e-2f32;
+            for j in 0..classes {
+                let mut up = z.clone();
+                up[j] += h;
+                let mut down = z.clone();
+                down[j] -= h;
+                let lu = softmax_cross_entropy(&Matrix::from_vec(1, classes, up).unwrap(), &y).0 as f64;
+                let ld = softmax_cross_entropy(&Matrix::from_vec(1, classes, down).unwrap(), &y).0 as f64;
+                let numeric = (lu - ld) / (2.0 * h as f64);
+                prop_assert!((numeric - d.get(0, j) as f64).abs() < 2e-3);
+            }
+            // The gradient of each row sums to zero: probabilities sum to 1, the one-hot too.
+            prop_assert!(d.as_slice().iter().sum::<f32>().abs() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn confident_and_right_costs_almost_nothing() {
+        let z = Matrix::from_vec(1, 3, vec![30.0, 0.0, 0.0]).unwrap();
+        let (loss, _) = softmax_cross_entropy(&z, &[0]);
+        assert!(loss < 1e-6);
+        let (loss, _) = softmax_cross_entropy(&z, &[1]);
+        assert!((loss - 30.0).abs() < 1e-4, "{loss}");
+    }
+}

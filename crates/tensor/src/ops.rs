@@ -1,0 +1,436 @@
+//! The operations a forward and backward pass need.
+//!
+//! # Determinism
+//! The products split their output into disjoint blocks of rows or columns and no sum ever
+//! crosses a block boundary: every output element is computed by the same sequence of
+//! operations whichever block or thread it lands in. That is why the block count may follow
+//! the number of threads without changing a single bit of the result.
+
+use rayon::prelude::*;
+
+use crate::kernels;
+use crate::{Matrix, MatrixView};
+
+/// Whether an operand of [`gemm`] is used as stored or transposed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trans {
+    /// Use the operand as stored.
+    No,
+    /// Use the operand's transpose.
+    Yes,
+}
+
+/// Outputs at most this wide (or tall) take the hand-written thin kernels.
+const THIN: usize = 16;
+
+/// Below this many multiply-adds a product runs on the calling thread: waking a second
+/// thread costs more than it saves.
+const PARALLEL_MIN_WORK: usize = 1 << 17;
+
+/// How many blocks to split `work` multiply-adds over `units` rows or columns into.
+fn blocks(work: usize, units: usize) -> usize {
+    if work < PARALLEL_MIN_WORK {
+        1
+    } else {
+        rayon::current_num_threads().clamp(1, units.max(1))
+    }
+}
+
+/// `out = op(a) · op(b)`, overwriting `out`.
+///
+/// # Shapes
+/// `op(a)` is `m x k`, `op(b)` is `k x n`, `out` must be `m x n`.
+///
+/// # Panics
+/// If the shapes do not agree.
+///
+/// # Example
+/// ```
+/// use tensor::{Matrix, ops::{gemm, Trans}};
+/// let x = Matrix::from_fn(2, 3, |i, j| (i + j) as f32); // 2 x 3
+/// let w = Matrix::from_fn(4, 3, |i, j| (i * j) as f32); // 4 x 3, one row per output
+/// let mut out = Matrix::zeros(2, 4);
+/// gemm(x.view(), Trans::No, w.view(), Trans::Yes, &mut out); // x · wᵀ
+/// assert_eq!(out.row(1), &[0.0, 8.0, 16.0, 24.0]);
+/// ```
+#[track_caller]
+pub fn gemm(a: MatrixView<'_>, ta: Trans, b: MatrixView<'_>, tb: Trans, out: &mut Matrix) {
+    let (m, ka) = match ta {
+        Trans::No => (a.rows(), a.cols()),
+        Trans::Yes => (a.cols(), a.rows()),
+    };
+    let (kb, n) = match tb {
+        Trans::No => (b.rows(), b.cols()),
+        Trans::Yes => (b.cols(), b.rows()),
+    };
+    assert!(
+        ka == kb && out.shape() == (m, n),
+        "gemm: op(a) is {m}x{ka}, op(b) is {kb}x{n}, out is {}x{}",
+        out.rows(),
+        out.cols()
+    );
+    let k = ka;
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        out.as_mut_slice().fill(0.0);
+        return;
+    }
+    match (ta, tb) {
+        (Trans::No, Trans::Yes) if n <= THIN => nt_thin(a, b, out),
+        (Trans::Yes, Trans::No) if m <= THIN => tn_thin(a, b, out),
+        _ => general(a, ta, b, tb, out, m, k, n),
+    }
+}
+
+/// `a · bᵀ` with few outputs: rows of the output are independent dot products.
+fn nt_thin(a: MatrixView<'_>, b: MatrixView<'_>, out: &mut Matrix) {
+    let (m, k, n) = (a.rows(), a.cols(), b.rows());
+    let nblocks = blocks(m * n * k, m);
+    let rows_per = m.div_ceil(nblocks);
+    let (a, b) = (a.as_slice(), b.as_slice());
+    if nblocks == 1 {
+        kernels::thin_nt(a, b, k, out.as_mut_slice(), n, false);
+        return;
+    }
+    out.as_mut_slice()
+        .par_chunks_mut(rows_per * n)
+        .enumerate()
+        .for_each(|(c, o)| {
+            let r0 = c * rows_per;
+            let rows = o.len() / n;
+            kernels::thin_nt(&a[r0 * k..(r0 + rows) * k], b, k, o, n, false);
+        });
+}
+
+/// `aᵀ · b` with few outputs (a weight gradient): split over the columns of `b`.
+fn tn_thin(a: MatrixView<'_>, b: MatrixView<'_>, out: &mut Matrix) {
+    let (n, k) = (a.cols(), b.cols());
+    let m = a.rows();
+    let nblocks = blocks(m * n * k, k.div_ceil(64));
+    let (a, b) = (a.as_slice(), b.as_slice());
+    if nblocks == 1 {
+        kernels::thin_tn(a, n, b, k, 0..k, out.as_mut_slice());
+        return;
+    }
+    // Column blocks are multiples of 16 so the kernel's full-width path covers all but the last.
+    let cols_per = k.div_ceil(nblocks).div_ceil(16) * 16;
+    let parts: Vec<(usize, Vec<f32>)> = (0..k.div_ceil(cols_per))
+        .into_par_iter()
+        .map(|c| {
+            let cols = c * cols_per..((c + 1) * cols_per).min(k);
+            let mut block = vec![0.0; n * cols.len()];
+            kernels::thin_tn(a, n, b, k, cols.clone(), &mut block);
+            (cols.start, block)
+        })
+        .collect();
+    let out = out.as_mut_slice();
+    for (c0, block) in parts {
+        let w = block.len() / n;
+        for j in 0..n {
+            out[j * k + c0..j * k + c0 + w].copy_from_slice(&block[j * w..(j + 1) * w]);
+        }
+    }
+}
+
+/// Any other product, through `matrixmultiply`, split into row blocks of the output.
+#[allow(clippy::too_many_arguments)]
+fn general(
+    a: MatrixView<'_>,
+    ta: Trans,
+    b: MatrixView<'_>,
+    tb: Trans,
+    out: &mut Matrix,
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    // Strides of op(a) and op(b) as (row stride, column stride) in elements.
+    let (rsa, csa) = match ta {
+        Trans::No => (a.cols() as isize, 1),
+        Trans::Yes => (1, a.cols() as isize),
+    };
+    let (rsb, csb) = match tb {
+        Trans::No => (b.cols() as isize, 1),
+        Trans::Yes => (1, b.cols() as isize),
+    };
+    let nblocks = blocks(m * n * k, m);
+    let rows_per = m.div_ceil(nblocks);
+    let (a, b) = (a.as_slice(), b.as_slice());
+    let run = |r0: usize, o: &mut [f32]| {
+        let rows = o.len() / n;
+        // SAFETY: op(a) rows r0..r0+rows, op(b) and `o` are in bounds for the strides above,
+        // which describe exactly the shapes checked by `gemm`.
+        unsafe {
+            matrixmultiply::sgemm(
+                rows,
+                k,
+                n,
+                1.0,
+                a.as_ptr().offset(r0 as isize * rsa),
+                rsa,
+                csa,
+                b.as_ptr(),
+                rsb,
+                csb,
+                0.0,
+                o.as_mut_ptr(),
+                n as isize,
+                1,
+            )
+        }
+    };
+    if nblocks == 1 {
+        run(0, out.as_mut_slice());
+    } else {
+        out.as_mut_slice()
+            .par_chunks_mut(rows_per * n)
+            .enumerate()
+            .for_each(|(c, o)| run(c * rows_per, o));
+    }
+}
+
+/// `a · b` as a new matrix.
+///
+/// # Panics
+/// If `a.cols() != b.rows()`.
+#[track_caller]
+pub fn matmul(a: MatrixView<'_>, b: MatrixView<'_>) -> Matrix {
+    let mut out = Matrix::zeros(a.rows(), b.cols());
+    gemm(a, Trans::No, b, Trans::No, &mut out);
+    out
+}
+
+/// Adds `row` to every row of `m` (a bias).
+///
+/// # Panics
+/// If `row.len() != m.cols()`.
+#[track_caller]
+pub fn add_row_broadcast(m: &mut Matrix, row: &[f32]) {
+    assert_eq!(
+        row.len(),
+        m.cols(),
+        "add_row_broadcast: row of {} for {} columns",
+        row.len(),
+        m.cols()
+    );
+    if row.is_empty() {
+        return;
+    }
+    for r in m.as_mut_slice().chunks_exact_mut(row.len()) {
+        for (x, b) in r.iter_mut().zip(row) {
+            *x += b;
+        }
+    }
+}
+
+/// Sums the rows of `m` into `out` (a bias gradient), in row order.
+///
+/// # Panics
+/// If `out.len() != m.cols()`.
+#[track_caller]
+pub fn sum_rows_into(m: MatrixView<'_>, out: &mut [f32]) {
+    assert_eq!(
+        out.len(),
+        m.cols(),
+        "sum_rows_into: out of {} for {} columns",
+        out.len(),
+        m.cols()
+    );
+    out.fill(0.0);
+    for i in 0..m.rows() {
+        for (o, x) in out.iter_mut().zip(m.row(i)) {
+            *o += x;
+        }
+    }
+}
+
+/// Replaces every row of `m` by its softmax. Subtracts the row maximum first, so large
+/// logits do not overflow; every row of the result sums to 1 up to rounding.
+pub fn softmax_rows(m: &mut Matrix) {
+    let cols = m.cols();
+    if cols == 0 {
+        return;
+    }
+    for r in m.as_mut_slice().chunks_exact_mut(cols) {
+        let max = r.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut sum = 0.0;
+        for x in r.iter_mut() {
+            *x = (*x - max).exp();
+            sum += *x;
+        }
+        let inv = 1.0 / sum;
+        for x in r.iter_mut() {
+            *x *= inv;
+        }
+    }
+}
+
+/// Index of the largest value of `row`; the first one on ties, 0 for an empty row. NaN is
+/// never chosen over a number.
+pub fn argmax(row: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &x) in row.iter().enumerate() {
+        if x > row[best] || row[best].is_nan() && !x.is_nan() {
+            best = i;
+        }
+    }
+    best
+}
+
+/// [`argmax`] of every row.
+pub fn argmax_rows(m: MatrixView<'_>) -> Vec<usize> {
+    (0..m.rows()).map(|i| argmax(m.row(i))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference;
+    use proptest::prelude::*;
+
+    fn matrix(rows: usize, cols: usize, seed: u32) -> Matrix {
+        // A cheap deterministic fill; proptest supplies the seed.
+        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        Matrix::from_fn(rows, cols, |_, _| {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            (s % 2001) as f32 / 1000.0 - 1.0
+        })
+    }
+
+    fn close(a: &Matrix, b: &Matrix, k: usize) -> bool {
+        let tol = 1e-5 * (k as f32).max(1.0);
+        a.shape() == b.shape()
+            && a.as_slice()
+                .iter()
+                .zip(b.as_slice())
+                .all(|(x, y)| (x - y).abs() <= tol)
+    }
+
+    fn check_gemm(m: usize, k: usize, n: usize, ta: Trans, tb: Trans, seed: u32) {
+        let a = match ta {
+            Trans::No => matrix(m, k, seed),
+            Trans::Yes => matrix(k, m, seed),
+        };
+        let b = match tb {
+            Trans::No => matrix(k, n, seed ^ 7),
+            Trans::Yes => matrix(n, k, seed ^ 7),
+        };
+        let mut fast = Matrix::from_fn(m, n, |_, _| f32::NAN); // overwritten, never read
+        gemm(a.view(), ta, b.view(), tb, &mut fast);
+        let slow = reference::gemm(&a, ta, &b, tb);
+        assert!(close(&fast, &slow, k), "{m}x{k}x{n} {ta:?} {tb:?}");
+    }
+
+    #[test]
+    fn gemm_matches_reference_on_chapter_shapes() {
+        // Forward, weight gradient and input gradient of 784->10->10 and 3072->10 at batch 64.
+        check_gemm(64, 784, 10, Trans::No, Trans::Yes, 1);
+        check_gemm(10, 64, 784, Trans::Yes, Trans::No, 2);
+        check_gemm(64, 10, 10, Trans::No, Trans::No, 3);
+        check_gemm(64, 3072, 10, Trans::No, Trans::Yes, 4);
+        check_gemm(10, 64, 3072, Trans::Yes, Trans::No, 5);
+        check_gemm(64, 784, 100, Trans::No, Trans::Yes, 6);
+        check_gemm(100, 64, 784, Trans::Yes, Trans::No, 7);
+    }
+
+    #[test]
+    fn empty_inner_dimension_gives_zeros() {
+        check_gemm(3, 0, 4, Trans::No, Trans::Yes, 1);
+        check_gemm(3, 0, 4, Trans::Yes, Trans::No, 1);
+    }
+
+    fn trans() -> impl Strategy<Value = Trans> {
+        prop_oneof![Just(Trans::No), Just(Trans::Yes)]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn gemm_matches_reference(m in 1usize..40, k in 0usize..70, n in 1usize..40, ta in trans(), tb in trans(), seed: u32) {
+            check_gemm(m, k, n, ta, tb, seed);
+        }
+
+        #[test]
+        fn thin_kernels_match_reference_at_edges(m in 1usize..9, k in 1usize..200, n in 1usize..17, seed: u32) {
+            check_gemm(m, k, n, Trans::No, Trans::Yes, seed);
+            check_gemm(n, m, k, Trans::Yes, Trans::No, seed);
+        }
+
+        #[test]
+        fn softmax_rows_sum_to_one(rows in 1usize..8, cols in 1usize..12, seed: u32, scale in 0.1f32..100.0) {
+            let mut m = matrix(rows, cols, seed);
+            m.as_mut_slice().iter_mut().for_each(|x| *x *= scale);
+            let before = argmax_rows(m.view());
+            softmax_rows(&mut m);
+            for i in 0..rows {
+                let s: f32 = m.row(i).iter().sum();
+                prop_assert!((s - 1.0).abs() < 1e-5, "row {} sums to {}", i, s);
+                prop_assert!(m.row(i).iter().all(|&p| (0.0..=1.0).contains(&p)));
+            }
+            prop_assert_eq!(argmax_rows(m.view()), before);
+        }
+    }
+
+    #[test]
+    fn same_bits_on_one_thread_and_many() {
+        let a = matrix(256, 3072, 11);
+        let w = matrix(10, 3072, 12);
+        let d = matrix(256, 10, 13);
+        let h = matrix(300, 3072, 14);
+        let run = || {
+            let mut f = Matrix::zeros(256, 10);
+            gemm(a.view(), Trans::No, w.view(), Trans::Yes, &mut f);
+            let mut g = Matrix::zeros(10, 3072);
+            gemm(d.view(), Trans::Yes, a.view(), Trans::No, &mut g);
+            let mut big = Matrix::zeros(256, 300);
+            gemm(a.view(), Trans::No, h.view(), Trans::Yes, &mut big);
+            (f, g, big)
+        };
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(run);
+        let four = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap()
+            .install(run);
+        assert!(one.0 == four.0, "forward differs between 1 and 4 threads");
+        assert!(
+            one.1 == four.1,
+            "weight gradient differs between 1 and 4 threads"
+        );
+        assert!(
+            one.2 == four.2,
+            "general product differs between 1 and 4 threads"
+        );
+    }
+
+    #[test]
+    fn softmax_survives_huge_logits() {
+        let mut m = Matrix::from_vec(1, 3, vec![1000.0, 0.0, -1000.0]).unwrap();
+        softmax_rows(&mut m);
+        assert_eq!(m.row(0), &[1.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn argmax_takes_first_of_ties_and_skips_nan() {
+        assert_eq!(argmax(&[1.0, 3.0, 3.0]), 1);
+        assert_eq!(argmax(&[f32::NAN, 0.5, 0.2]), 1);
+        assert_eq!(argmax(&[]), 0);
+    }
+
+    #[test]
+    fn bias_helpers() {
+        let mut m = Matrix::zeros(3, 2);
+        add_row_broadcast(&mut m, &[1.0, 2.0]);
+        let mut s = [9.0; 2];
+        sum_rows_into(m.view(), &mut s);
+        assert_eq!(s, [3.0, 6.0]);
+    }
+}
