@@ -12,7 +12,7 @@ use crate::optim::{Optimizer, Sgd, SgdConfig};
 
 /// Where training rows come from. `nn` knows no file format: a dataset crate, an in-memory
 /// matrix or a generator can all feed [`train`] through this trait.
-pub trait BatchSource {
+pub trait BatchSource: Sync {
     /// Number of rows.
     fn len(&self) -> usize;
 
@@ -112,6 +112,14 @@ pub enum TrainError {
     Config(String),
 }
 
+/// Fills `out` with rows `idx`, resizing it for a short last batch.
+fn fill(data: &dyn BatchSource, idx: &[usize], out: &mut Matrix) {
+    if out.rows() != idx.len() {
+        out.resize_rows(idx.len());
+    }
+    data.fill(idx, out);
+}
+
 /// Trains `model` on `data`, calling `on_epoch` after every epoch with the report and the model.
 ///
 /// Rows are visited in an order shuffled once per epoch by a generator seeded with
@@ -144,21 +152,32 @@ pub fn train(
     let mut opt = Sgd::new(config.sgd);
     let b = config.batch_size.min(n.max(1));
     let mut ws = Workspace::new(model.architecture(), b);
+    // Two input buffers: while one batch trains, the next is filled on another thread. Filling
+    // reads rows in shuffled order, so it waits on memory; overlapping hides that wait.
     let mut x = Matrix::zeros(b, data.dim());
+    let mut x_next = Matrix::zeros(b, data.dim());
     let mut labels = Vec::with_capacity(b);
     let mut reports = Vec::with_capacity(config.epochs);
     for epoch in 1..=config.epochs {
         let start = Instant::now();
         order.shuffle(&mut rng);
         let (mut loss_sum, mut correct) = (0.0f64, 0usize);
-        for (batch, idx) in order.chunks(b).enumerate() {
-            if x.rows() != idx.len() {
-                x.resize_rows(idx.len());
-            }
-            data.fill(idx, &mut x);
+        let batches: Vec<&[usize]> = order.chunks(b).collect();
+        if let Some(first) = batches.first() {
+            fill(data, first, &mut x);
+        }
+        for (batch, idx) in batches.iter().enumerate() {
             labels.clear();
             labels.extend(idx.iter().map(|&i| data.label(i)));
-            let stats = model.gradients_into(x.view(), &labels, &mut ws);
+            let next = batches.get(batch + 1);
+            let (_, stats) = rayon::join(
+                || {
+                    if let Some(next) = next {
+                        fill(data, next, &mut x_next);
+                    }
+                },
+                || model.gradients_into(x.view(), &labels, &mut ws),
+            );
             if !stats.loss_sum.is_finite() {
                 return Err(TrainError::Diverged {
                     epoch,
@@ -170,6 +189,7 @@ pub fn train(
             loss_sum += stats.loss_sum;
             correct += stats.correct;
             opt.step(model.layers_mut(), &ws.grads);
+            std::mem::swap(&mut x, &mut x_next);
         }
         if !model.all_finite() {
             let batch = n.div_ceil(b).saturating_sub(1);

@@ -5,34 +5,18 @@
 //! shapes the packing costs more than the arithmetic. These kernels stream the wide operand
 //! once and keep the thin one in L1.
 //!
-//! Both kernels are written once, generically over [`MulAdd`], and compiled twice: with
-//! AVX2 + FMA where the processor has them (chosen once at run time) and portably otherwise.
+//! Each kernel exists twice: with AVX2 + FMA intrinsics, chosen once at run time where the
+//! processor has them, and as portable Rust otherwise.
 //! Every output element is computed by the same sequence of operations whatever tile or
 //! thread it falls in, so results do not depend on the tiling or on the thread count.
 
 /// Lanes of one accumulator: 8 f32 fill one AVX register.
 const LANES: usize = 8;
 
-/// How an accumulator absorbs a product: fused (one rounding) or plain (two).
-trait MulAdd {
-    fn mul_add(a: f32, b: f32, acc: f32) -> f32;
-}
-
-struct Fused;
-struct Plain;
-
-impl MulAdd for Fused {
-    #[inline(always)]
-    fn mul_add(a: f32, b: f32, acc: f32) -> f32 {
-        a.mul_add(b, acc)
-    }
-}
-
-impl MulAdd for Plain {
-    #[inline(always)]
-    fn mul_add(a: f32, b: f32, acc: f32) -> f32 {
-        acc + a * b
-    }
+#[inline(always)]
+fn mul_add(a: f32, b: f32, acc: f32) -> f32 {
+    // Plain multiply then add: `f32::mul_add` without FMA hardware is a slow library call.
+    acc + a * b
 }
 
 /// Sums the lanes of an accumulator in a fixed pairwise order.
@@ -43,10 +27,7 @@ fn reduce(v: [f32; LANES]) -> f32 {
 
 /// `out[i][j] (+)= dot(a[i], b[j])` for a tile of `RA` rows of `a` and `RB` rows of `b`.
 #[inline(always)]
-fn dot_tile<M: MulAdd, const RA: usize, const RB: usize>(
-    a: [&[f32]; RA],
-    b: [&[f32]; RB],
-) -> [[f32; RB]; RA] {
+fn dot_tile<const RA: usize, const RB: usize>(a: [&[f32]; RA], b: [&[f32]; RB]) -> [[f32; RB]; RA] {
     let k = a[0].len();
     let body = k / LANES * LANES;
     let mut acc = [[[0.0f32; LANES]; RB]; RA];
@@ -57,7 +38,7 @@ fn dot_tile<M: MulAdd, const RA: usize, const RB: usize>(
             for rb in 0..RB {
                 let bv = &b[rb][p..p + LANES];
                 for l in 0..LANES {
-                    acc[ra][rb][l] = M::mul_add(av[l], bv[l], acc[ra][rb][l]);
+                    acc[ra][rb][l] = mul_add(av[l], bv[l], acc[ra][rb][l]);
                 }
             }
         }
@@ -68,7 +49,7 @@ fn dot_tile<M: MulAdd, const RA: usize, const RB: usize>(
         for rb in 0..RB {
             let mut s = reduce(acc[ra][rb]);
             for q in body..k {
-                s = M::mul_add(a[ra][q], b[rb][q], s);
+                s = mul_add(a[ra][q], b[rb][q], s);
             }
             out[ra][rb] = s;
         }
@@ -84,22 +65,22 @@ fn rows_at<const N: usize>(data: &[f32], k: usize, i: usize) -> [&[f32]; N] {
 
 /// `out (m x n) (+)= a (m x k) · bᵀ`, with `b` given as `n x k`. Row-major throughout.
 #[inline(always)]
-fn nt_generic<M: MulAdd>(a: &[f32], b: &[f32], k: usize, out: &mut [f32], n: usize, acc: bool) {
+fn nt_generic(a: &[f32], b: &[f32], k: usize, out: &mut [f32], n: usize, acc: bool) {
     let m = out.len() / n.max(1);
     let mut i = 0;
     while i < m {
         if i + 2 <= m {
-            nt_rows::<M, 2>(a, b, k, out, n, i, acc);
+            nt_rows::<2>(a, b, k, out, n, i, acc);
             i += 2;
         } else {
-            nt_rows::<M, 1>(a, b, k, out, n, i, acc);
+            nt_rows::<1>(a, b, k, out, n, i, acc);
             i += 1;
         }
     }
 }
 
 #[inline(always)]
-fn nt_rows<M: MulAdd, const RA: usize>(
+fn nt_rows<const RA: usize>(
     a: &[f32],
     b: &[f32],
     k: usize,
@@ -116,7 +97,7 @@ fn nt_rows<M: MulAdd, const RA: usize>(
         let left = n - j;
         macro_rules! tile {
             ($rb:literal) => {{
-                let t = dot_tile::<M, RA, $rb>(ar, rows_at::<$rb>(b, k, j));
+                let t = dot_tile::<RA, $rb>(ar, rows_at::<$rb>(b, k, j));
                 for ra in 0..RA {
                     let o = &mut out[(i + ra) * n + j..(i + ra) * n + j + $rb];
                     for rb in 0..$rb {
@@ -139,7 +120,7 @@ fn nt_rows<M: MulAdd, const RA: usize>(
 /// `out = dᵀ · x[:, cols]`, with `d` given as `m x n` and `x` as `m x k`: the weight gradient
 /// of a layer with `n` outputs, for the columns `cols` only. `out` is `n x cols.len()`.
 #[inline(always)]
-fn tn_generic<M: MulAdd>(
+fn tn_generic(
     d: &[f32],
     n: usize,
     x: &[f32],
@@ -165,13 +146,13 @@ fn tn_generic<M: MulAdd>(
                 if w == W {
                     for (q, &dq) in dr.iter().enumerate() {
                         for l in 0..W {
-                            accs[q][l] = M::mul_add(dq, xr[l], accs[q][l]);
+                            accs[q][l] = mul_add(dq, xr[l], accs[q][l]);
                         }
                     }
                 } else {
                     for (q, &dq) in dr.iter().enumerate() {
                         for l in 0..w {
-                            accs[q][l] = M::mul_add(dq, xr[l], accs[q][l]);
+                            accs[q][l] = mul_add(dq, xr[l], accs[q][l]);
                         }
                     }
                 }
@@ -188,17 +169,122 @@ fn tn_generic<M: MulAdd>(
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::*;
+    //! The same two kernels with explicit AVX2 + FMA intrinsics: LLVM does not keep the
+    //! generic versions' accumulator arrays in registers, and these shapes live or die by that.
+    use std::arch::x86_64::*;
 
-    /// # Safety
-    /// The processor must support AVX2 and FMA.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn nt(a: &[f32], b: &[f32], k: usize, out: &mut [f32], n: usize, acc: bool) {
-        nt_generic::<Fused>(a, b, k, out, n, acc)
+    /// Sums the 8 lanes of `v` in a fixed order.
+    #[inline(always)]
+    unsafe fn hsum(v: __m256) -> f32 {
+        // SAFETY (whole fn): only called from functions with AVX2 enabled.
+        unsafe {
+            let lo = _mm256_castps256_ps128(v);
+            let hi = _mm256_extractf128_ps::<1>(v);
+            let s = _mm_add_ps(lo, hi); // lanes (0+4, 1+5, 2+6, 3+7)
+            let s = _mm_add_ps(s, _mm_movehl_ps(s, s)); // (0+4)+(2+6), (1+5)+(3+7)
+            let s = _mm_add_ss(s, _mm_shuffle_ps::<1>(s, s));
+            _mm_cvtss_f32(s)
+        }
+    }
+
+    /// Dots of `RA` rows of `a` (starting at `a`) with `RB` rows of `b`, each `k` long.
+    #[inline(always)]
+    unsafe fn dot_tile<const RA: usize, const RB: usize>(
+        a: *const f32,
+        b: *const f32,
+        k: usize,
+    ) -> [[f32; RB]; RA] {
+        // SAFETY (whole fn): the caller guarantees RA rows at `a` and RB rows at `b` of `k`
+        // values each, and that AVX2 + FMA are available.
+        unsafe {
+            let mut acc = [[_mm256_setzero_ps(); RB]; RA];
+            let body = k / 8 * 8;
+            let mut p = 0;
+            while p < body {
+                let av: [__m256; RA] = std::array::from_fn(|r| _mm256_loadu_ps(a.add(r * k + p)));
+                for rb in 0..RB {
+                    let bv = _mm256_loadu_ps(b.add(rb * k + p));
+                    for ra in 0..RA {
+                        acc[ra][rb] = _mm256_fmadd_ps(av[ra], bv, acc[ra][rb]);
+                    }
+                }
+                p += 8;
+            }
+            let mut out = [[0.0f32; RB]; RA];
+            for ra in 0..RA {
+                for rb in 0..RB {
+                    let mut s = hsum(acc[ra][rb]);
+                    for q in body..k {
+                        s = (*a.add(ra * k + q)).mul_add(*b.add(rb * k + q), s);
+                    }
+                    out[ra][rb] = s;
+                }
+            }
+            out
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn nt_rows<const RA: usize>(
+        a: &[f32],
+        b: &[f32],
+        k: usize,
+        out: &mut [f32],
+        n: usize,
+        i: usize,
+        acc: bool,
+    ) {
+        let mut j = 0;
+        while j < n {
+            macro_rules! tile {
+                ($rb:literal) => {{
+                    // SAFETY: rows i..i+RA of a and j..j+$rb of b exist (checked by the caller's
+                    // shapes and the loop bounds); AVX2 + FMA are enabled in the caller.
+                    let t = unsafe {
+                        dot_tile::<RA, $rb>(a.as_ptr().add(i * k), b.as_ptr().add(j * k), k)
+                    };
+                    for ra in 0..RA {
+                        let o = &mut out[(i + ra) * n + j..(i + ra) * n + j + $rb];
+                        for rb in 0..$rb {
+                            o[rb] = if acc { o[rb] + t[ra][rb] } else { t[ra][rb] };
+                        }
+                    }
+                    j += $rb;
+                }};
+            }
+            // Five rows of b against two of a: ten accumulators, seven loads per ten FMAs.
+            match n - j {
+                5.. => tile!(5),
+                4 => tile!(4),
+                3 => tile!(3),
+                2 => tile!(2),
+                _ => tile!(1),
+            }
+        }
     }
 
     /// # Safety
-    /// The processor must support AVX2 and FMA.
+    /// The processor must support AVX2 and FMA; `a` is `m x k`, `b` is `n x k`, `out` is `m x n`.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn nt(a: &[f32], b: &[f32], k: usize, out: &mut [f32], n: usize, acc: bool) {
+        assert!(a.len() * n == out.len() * k && b.len() == n * k);
+        let m = out.len() / n.max(1);
+        let mut i = 0;
+        // SAFETY: the assert above pins the shapes the row tiles read.
+        unsafe {
+            while i + 2 <= m {
+                nt_rows::<2>(a, b, k, out, n, i, acc);
+                i += 2;
+            }
+            if i < m {
+                nt_rows::<1>(a, b, k, out, n, i, acc);
+            }
+        }
+    }
+
+    /// # Safety
+    /// The processor must support AVX2 and FMA; `d` is `m x n`, `x` is `m x k`, `out` is
+    /// `n x cols.len()` and `cols` lies within `0..k`.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn tn(
         d: &[f32],
@@ -208,7 +294,52 @@ mod x86 {
         cols: std::ops::Range<usize>,
         out: &mut [f32],
     ) {
-        tn_generic::<Fused>(d, n, x, k, cols, out)
+        let m = d.len() / n.max(1);
+        assert!(x.len() == m * k && cols.end <= k && out.len() == n * cols.len());
+        let stride = cols.len();
+        let (dp, xp) = (d.as_ptr(), x.as_ptr());
+        let mut c = cols.start;
+        // Sixteen columns against up to five outputs: ten accumulators, seven loads per ten
+        // FMAs, every column of x read once per five outputs.
+        while c + 16 <= cols.end {
+            let mut j = 0;
+            while j < n {
+                let rj = (n - j).min(5);
+                // SAFETY: rows 0..m of d and x, columns c..c+16 < k and outputs j..j+rj < n
+                // are in bounds by the assert above.
+                unsafe {
+                    let mut acc = [[_mm256_setzero_ps(); 2]; 5];
+                    for i in 0..m {
+                        let x0 = _mm256_loadu_ps(xp.add(i * k + c));
+                        let x1 = _mm256_loadu_ps(xp.add(i * k + c + 8));
+                        for q in 0..5 {
+                            if q < rj {
+                                let dq = _mm256_broadcast_ss(&*dp.add(i * n + j + q));
+                                acc[q][0] = _mm256_fmadd_ps(dq, x0, acc[q][0]);
+                                acc[q][1] = _mm256_fmadd_ps(dq, x1, acc[q][1]);
+                            }
+                        }
+                    }
+                    for q in 0..rj {
+                        let o = out.as_mut_ptr().add((j + q) * stride + (c - cols.start));
+                        _mm256_storeu_ps(o, acc[q][0]);
+                        _mm256_storeu_ps(o.add(8), acc[q][1]);
+                    }
+                }
+                j += rj;
+            }
+            c += 16;
+        }
+        // The last few columns, one at a time, with the same fused operations in row order.
+        for c in c..cols.end {
+            for j in 0..n {
+                let mut s = 0.0f32;
+                for i in 0..m {
+                    s = d[i * n + j].mul_add(x[i * k + c], s);
+                }
+                out[j * stride + (c - cols.start)] = s;
+            }
+        }
     }
 
     pub(super) fn has_avx2_fma() -> bool {
@@ -237,7 +368,7 @@ pub(crate) fn thin_nt(a: &[f32], b: &[f32], k: usize, out: &mut [f32], n: usize,
         unsafe { x86::nt(a, b, k, out, n, acc) };
         return;
     }
-    nt_generic::<Plain>(a, b, k, out, n, acc)
+    nt_generic(a, b, k, out, n, acc)
 }
 
 /// `out = dᵀ · x[:, cols]` where `d` is `m x n`, `x` is `m x k`, and `out` is `n x cols.len()`.
@@ -257,5 +388,38 @@ pub(crate) fn thin_tn(
         unsafe { x86::tn(d, n, x, k, cols, out) };
         return;
     }
-    tn_generic::<Plain>(d, n, x, k, cols, out)
+    tn_generic(d, n, x, k, cols, out)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The portable kernels, which the dispatch skips on an AVX2 machine, against the oracle.
+    use super::*;
+    use crate::ops::Trans;
+    use crate::{Matrix, reference};
+    use proptest::prelude::*;
+
+    fn filled(rows: usize, cols: usize, seed: u32) -> Matrix {
+        Matrix::from_fn(rows, cols, |i, j| {
+            ((i as u32 * 31 + j as u32 * 17 + seed) % 97) as f32 / 97.0 - 0.5
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn portable_kernels_match_reference(m in 1usize..7, k in 1usize..70, n in 1usize..13, seed in 0u32..50) {
+            let a = filled(m, k, seed);
+            let b = filled(n, k, seed + 1);
+            let mut out = vec![0.0; m * n];
+            nt_generic(a.as_slice(), b.as_slice(), k, &mut out, n, false);
+            let want = reference::gemm(&a, Trans::No, &b, Trans::Yes);
+            prop_assert!(out.iter().zip(want.as_slice()).all(|(x, y)| (x - y).abs() < 1e-4));
+
+            let d = filled(m, n, seed + 2);
+            let mut g = vec![0.0; n * k];
+            tn_generic(d.as_slice(), n, a.as_slice(), k, 0..k, &mut g);
+            let want = reference::gemm(&d, Trans::Yes, &a, Trans::No);
+            prop_assert!(g.iter().zip(want.as_slice()).all(|(x, y)| (x - y).abs() < 1e-4));
+        }
+    }
 }
