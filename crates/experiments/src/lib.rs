@@ -1,1 +1,37 @@
-//! (being written)
+//! The ml4a chapter "Looking inside neural nets" as code: its four networks, their training,
+//! every figure and the reports that compare our numbers with the chapter's.
+//!
+//! - [`spec`]: the networks as named, serialisable [`Spec`]s ([`NetworkId`]), with the chapter's
+//!   numbers and targets beside them.
+//! - [`data`]: where data lives ([`DataDir`]: `--data-dir`, else `ML4A_DATA`, else `data/`) and
+//!   the [`data::Feed`] that turns a dataset view into training batches.
+//! - [`run`]: training with a model cache keyed by a hash of spec and data ([`run::train`]).
+//! - [`analysis`]: evaluation on the held-out and test splits, templates, mistakes.
+//! - [`pipeline`]: all of the above for a list of specs ([`pipeline::run`]).
+//! - [`figures`] and [`report`]: the chapter's figures by name, `reproduce.json`, summaries and
+//!   `index.html`.
+//!
+//! This is the only crate that knows where data lives. The binary (`src/main.rs`) parses the
+//! command line and draws progress bars; everything else is here, so tests drive the same code.
+//!
+//! # Example
+//! ```
+//! use experiments::{NetworkId, spec::CHAPTER_MNIST_2LAYER};
+//! let spec = NetworkId::Mnist2Layer.spec();
+//! assert_eq!(spec.hidden, [10]);
+//! assert_eq!(spec.chapter_accuracy, Some(CHAPTER_MNIST_2LAYER));
+//! ```
+
+pub mod analysis;
+pub mod data;
+mod error;
+pub mod figures;
+pub mod io;
+pub mod pipeline;
+pub mod report;
+pub mod run;
+pub mod spec;
+
+pub use data::DataDir;
+pub use error::ExperimentError;
+pub use spec::{NetworkId, Spec};

@@ -1,0 +1,50 @@
+//! The one error type of the experiments library.
+
+use std::path::PathBuf;
+
+/// Something an experiment could not do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExperimentError {
+    /// A dataset is missing or malformed.
+    #[error("{source}\n  hint: {hint}")]
+    Data {
+        /// What the dataset reader found.
+        source: datasets::DatasetError,
+        /// Where to put which files.
+        hint: String,
+    },
+    /// A checkpoint could not be read or written.
+    #[error(transparent)]
+    Checkpoint(#[from] nn::checkpoint::CheckpointError),
+    /// Training diverged or was misconfigured.
+    #[error("training {id}: {source}")]
+    Train {
+        /// The network.
+        id: String,
+        /// What went wrong.
+        source: nn::TrainError,
+    },
+    /// Evaluation found bad labels or probabilities.
+    #[error(transparent)]
+    Introspect(#[from] introspect::IntrospectError),
+    /// A figure could not be drawn or written.
+    #[error(transparent)]
+    Render(#[from] render::RenderError),
+    /// A file could not be written or read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A value could not be serialised.
+    #[error("{what}: {source}")]
+    Json {
+        /// What was being written.
+        what: String,
+        /// The serde error.
+        source: serde_json::Error,
+    },
+}

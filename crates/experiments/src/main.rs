@@ -1,0 +1,217 @@
+//! `experiments`: the command line of the chapter. `cargo xtask reproduce | figures | explore`
+//! runs this binary in release mode.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use experiments::pipeline::{self, ChapterRun, Progress, RunOptions};
+use experiments::report::{self, Reproduce};
+use experiments::run::Trained;
+use experiments::spec::DataKind;
+use experiments::{DataDir, NetworkId, Spec, figures};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+#[derive(Parser)]
+#[command(
+    name = "experiments",
+    about = "Looking inside neural nets: train the chapter's networks and draw its figures"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct Common {
+    /// Directory holding mnist/ and cifar-10-batches-bin/ (default: $ML4A_DATA, else data/).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Output directory.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train all four networks afresh, check them against the chapter, write every figure and report.
+    Reproduce {
+        #[command(flatten)]
+        common: Common,
+        /// Only these networks (default: all four).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+    },
+    /// Write every figure, from cached models when they match, training otherwise.
+    Figures {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Train and look inside a network on any dataset the toolkit reads.
+    Explore {
+        #[command(flatten)]
+        common: Common,
+        /// mnist, cifar10 or idx:DIR (a folder with the four standard IDX files).
+        #[arg(long)]
+        dataset: String,
+        /// Hidden units (none: a 1-layer network).
+        #[arg(long)]
+        hidden: Option<usize>,
+        /// Training epochs.
+        #[arg(long, default_value_t = 10)]
+        epochs: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn project_root() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
+}
+
+fn options(common: &Common, fresh: bool) -> RunOptions {
+    RunOptions {
+        data_dir: DataDir::resolve(common.data_dir.as_deref(), &project_root()),
+        cache_dir: Some(common.out.join("models")),
+        fresh,
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Reproduce { common, only } => {
+            let ids: Vec<NetworkId> = if only.is_empty() {
+                NetworkId::ALL.to_vec()
+            } else {
+                only.iter()
+                    .map(|s| NetworkId::parse(s).with_context(|| format!("unknown network {s:?}")))
+                    .collect::<Result<_>>()?
+            };
+            let specs: Vec<Spec> = ids.iter().map(|n| n.spec()).collect();
+            let run = pipeline::run(&specs, &options(&common, true), &mut Bars::new())?;
+            let r = write_outputs(&run, &common.out)?;
+            print!("{}", report::table(&r));
+            println!("wrote {}", common.out.join("index.html").display());
+            Ok(if r.all_pass() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Figures { common } => {
+            let specs: Vec<Spec> = NetworkId::ALL.iter().map(|n| n.spec()).collect();
+            let run = pipeline::run(&specs, &options(&common, false), &mut Bars::new())?;
+            write_outputs(&run, &common.out)?;
+            println!("wrote {}", common.out.join("figures").display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explore {
+            common,
+            dataset,
+            hidden,
+            epochs,
+        } => {
+            let data = match dataset.as_str() {
+                "mnist" => DataKind::Mnist,
+                "cifar10" => DataKind::Cifar10,
+                s => match s.strip_prefix("idx:") {
+                    Some(dir) => DataKind::Idx(PathBuf::from(dir)),
+                    None => bail!("--dataset must be mnist, cifar10 or idx:DIR, not {s:?}"),
+                },
+            };
+            let spec = experiments::spec::explore_spec(data, hidden, epochs);
+            let run = pipeline::run(
+                std::slice::from_ref(&spec),
+                &options(&common, false),
+                &mut Bars::new(),
+            )?;
+            let written = experiments::figures::write_explore(&run, &common.out.join("figures"))?;
+            report::write_summaries(&run, &common.out)?;
+            let r = report::reproduce(&run, run.total_seconds);
+            experiments::io::write_json(&common.out.join("explore.json"), &r)?;
+            report::write_index(&run, &r, &common.out, &written)?;
+            print!("{}", report::table(&r));
+            println!("wrote {}", common.out.join("index.html").display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Figures, summaries, `reproduce.json` and `index.html` of a chapter run.
+fn write_outputs(run: &ChapterRun, out: &Path) -> Result<Reproduce> {
+    let start = std::time::Instant::now();
+    let written = figures::write_chapter(run, &out.join("figures"))?;
+    report::write_summaries(run, out)?;
+    let r = report::reproduce(run, run.total_seconds + start.elapsed().as_secs_f64());
+    experiments::io::write_json(&out.join("reproduce.json"), &r)?;
+    report::write_index(run, &r, out, &report::chapter_figures(&written))?;
+    Ok(r)
+}
+
+/// One progress bar per network: epoch, loss, accuracy.
+struct Bars {
+    multi: MultiProgress,
+    current: Option<ProgressBar>,
+}
+
+impl Bars {
+    fn new() -> Self {
+        Bars {
+            multi: MultiProgress::new(),
+            current: None,
+        }
+    }
+}
+
+impl Progress for Bars {
+    fn start(&mut self, spec: &Spec) {
+        let bar = self.multi.add(ProgressBar::new(spec.train.epochs as u64));
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>14} [{bar:30}] epoch {pos}/{len} {msg}")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(spec.id.clone());
+        self.current = Some(bar);
+    }
+
+    fn epoch(&mut self, _spec: &Spec, r: &nn::EpochReport) {
+        if let Some(bar) = &self.current {
+            bar.set_position(r.epoch as u64);
+            bar.set_message(format!(
+                "loss {:.4}  train acc {:.2}%  {:.0} ms/epoch",
+                r.loss,
+                100.0 * r.accuracy,
+                1000.0 * r.seconds
+            ));
+        }
+    }
+
+    fn done(&mut self, spec: &Spec, trained: &Trained, analysis: &experiments::analysis::Analysis) {
+        let line = format!(
+            "{:>14} held-out {:.2}%  test {:.2}%  ({}; {:.2} s training)",
+            spec.id,
+            100.0 * analysis.held_out.accuracy(),
+            100.0 * analysis.test.accuracy(),
+            if trained.from_cache {
+                "cached"
+            } else {
+                "trained"
+            },
+            trained.train_seconds
+        );
+        if let Some(bar) = self.current.take() {
+            bar.finish();
+        }
+        let _ = self.multi.println(line);
+    }
+}

@@ -1,0 +1,264 @@
+//! The reports of a run: `reproduce.json`, the table printed beside the chapter's numbers, the
+//! summaries, and `index.html`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::{ml4a_summary, summary};
+use crate::error::ExperimentError;
+use crate::figures::CATALOG;
+use crate::io::{write_atomic, write_json};
+use crate::pipeline::{ChapterRun, Outcome};
+use crate::spec::{CHAPTER_THREES_AS_FIVES, DataKind};
+
+/// One network's line of `reproduce.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentRow {
+    /// Network id.
+    pub id: String,
+    /// Accuracy on the chapter's held-out split.
+    pub heldout_accuracy: f64,
+    /// Accuracy on the official test set present.
+    pub test_accuracy: f64,
+    /// The chapter's held-out accuracy, where it gives one.
+    pub chapter_accuracy: Option<f64>,
+    /// Accepted held-out range.
+    pub target: [f64; 2],
+    /// True when the held-out accuracy is in range.
+    pub pass: bool,
+    /// Wall time of the training loop.
+    pub train_seconds: f64,
+    /// Epochs trained.
+    pub epochs: usize,
+    /// SHA-256 of the trained model's checkpoint bytes.
+    pub model_sha256: String,
+    /// Held-out samples of class 3 predicted as 5 (MNIST only; the chapter's net had 71).
+    pub threes_as_fives: Option<u64>,
+    /// Share of classes whose 1-layer template correlates best with its own class mean.
+    pub template_own_class_share: Option<f64>,
+    /// Mean correlation between each 1-layer template and its own class mean.
+    pub template_mean_own_correlation: Option<f64>,
+}
+
+/// `reproduce.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reproduce {
+    /// One row per network.
+    pub experiments: Vec<ExperimentRow>,
+    /// Wall time of the whole run, figures included.
+    pub total_seconds: f64,
+}
+
+impl Reproduce {
+    /// True when every network met its target.
+    pub fn all_pass(&self) -> bool {
+        self.experiments.iter().all(|e| e.pass)
+    }
+}
+
+/// The row of one outcome.
+pub fn row(o: &Outcome) -> ExperimentRow {
+    let spec = &o.trained.spec;
+    let acc = o.analysis.held_out.accuracy();
+    let cm = &o.analysis.held_out.confusion;
+    let scores = o.analysis.template_scores.as_ref();
+    ExperimentRow {
+        id: spec.id.clone(),
+        heldout_accuracy: acc,
+        test_accuracy: o.analysis.test.accuracy(),
+        chapter_accuracy: spec.chapter_accuracy,
+        target: spec.target,
+        pass: spec.passes(acc),
+        train_seconds: o.trained.train_seconds,
+        epochs: o.trained.epochs.len(),
+        model_sha256: o.trained.model_sha256.clone(),
+        threes_as_fives: (spec.data == DataKind::Mnist && cm.n_classes() > 5)
+            .then(|| cm.count(3, 5)),
+        template_own_class_share: scores.and_then(|s| s.own_class_share),
+        template_mean_own_correlation: scores.and_then(|s| s.mean_own_correlation),
+    }
+}
+
+/// The chapter's figures among `written` file names, as (PNG file, caption) in chapter order.
+pub fn chapter_figures(written: &[String]) -> Vec<(String, String)> {
+    CATALOG
+        .iter()
+        .map(|(name, caption)| (format!("{name}.png"), caption.to_string()))
+        .filter(|(file, _)| written.contains(file))
+        .collect()
+}
+
+/// Builds `reproduce.json`'s content.
+pub fn reproduce(run: &ChapterRun, total_seconds: f64) -> Reproduce {
+    Reproduce {
+        experiments: run.outcomes.iter().map(row).collect(),
+        total_seconds,
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2}%", 100.0 * x)
+}
+
+/// The table printed at the end of `reproduce`: ours beside the chapter's numbers.
+pub fn table(r: &Reproduce) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<14} {:>10} {:>10} {:>9} {:>15} {:>5} {:>8} {:>7}",
+        "network", "held-out", "chapter", "test", "target", "pass", "train s", "3 as 5"
+    );
+    for e in &r.experiments {
+        let target = if e.target[1] >= 1.0 {
+            format!(">= {}", pct(e.target[0]))
+        } else {
+            format!("{}..{}", pct(e.target[0]), pct(e.target[1]))
+        };
+        let _ = writeln!(
+            s,
+            "{:<14} {:>10} {:>10} {:>9} {:>15} {:>5} {:>8.2} {:>7}",
+            e.id,
+            pct(e.heldout_accuracy),
+            e.chapter_accuracy.map_or("-".into(), pct),
+            pct(e.test_accuracy),
+            target,
+            if e.pass { "yes" } else { "NO" },
+            e.train_seconds,
+            e.threes_as_fives.map_or("-".into(), |n| n.to_string()),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "chapter: 91.28% (mnist-2layer), 37.00% (cifar-2layer), {CHAPTER_THREES_AS_FIVES} threes taken for fives"
+    );
+    let _ = writeln!(s, "total {:.1} s", r.total_seconds);
+    s
+}
+
+/// Writes `summaries/<id>.json` and `summaries/<id>.ml4a.json` (held-out split) and
+/// `summaries/<id>.test.json` for every outcome.
+///
+/// # Errors
+/// IO errors naming the file.
+pub fn write_summaries(run: &ChapterRun, out: &Path) -> Result<(), ExperimentError> {
+    let dir = out.join("summaries");
+    for o in &run.outcomes {
+        let id = &o.trained.spec.id;
+        let classes = &o.analysis.classes;
+        write_json(
+            &dir.join(format!("{id}.json")),
+            &summary(&o.trained, &o.analysis.held_out, classes),
+        )?;
+        write_json(
+            &dir.join(format!("{id}.test.json")),
+            &summary(&o.trained, &o.analysis.test, classes),
+        )?;
+        write_json(
+            &dir.join(format!("{id}.ml4a.json")),
+            &ml4a_summary(&o.analysis.held_out),
+        )?;
+    }
+    Ok(())
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Writes `index.html`: the accuracy table, every figure with its caption, the
+/// template-vs-class-mean correlations, timings. It links local files only.
+///
+/// # Errors
+/// IO errors naming the file.
+pub fn write_index(
+    run: &ChapterRun,
+    r: &Reproduce,
+    out: &Path,
+    figures: &[(String, String)],
+) -> Result<(), ExperimentError> {
+    let mut h = String::new();
+    h.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Looking inside neural nets: reproduction</title>\n<style>\nbody{font-family:system-ui,-apple-system,'DejaVu Sans',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\ntable{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}\n.fail{color:#b00;font-weight:bold}.pass{color:#070}figure{margin:2em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{color:#444;margin-top:.4em}\n</style></head><body>\n");
+    h.push_str("<h1>Looking inside neural nets</h1>\n<p>Every number and figure below comes from networks trained by this run (<code>cargo xtask reproduce</code>).</p>\n");
+    h.push_str("<h2>Accuracy</h2>\n<table><tr><th>network</th><th>held-out</th><th>chapter</th><th>test</th><th>target</th><th>pass</th><th>epochs</th><th>train s</th></tr>\n");
+    for e in &r.experiments {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}..{}</td><td class=\"{}\">{}</td><td>{}</td><td>{:.2}</td></tr>",
+            esc(&e.id),
+            pct(e.heldout_accuracy),
+            e.chapter_accuracy.map_or("-".into(), pct),
+            pct(e.test_accuracy),
+            pct(e.target[0]),
+            pct(e.target[1]),
+            if e.pass { "pass" } else { "fail" },
+            if e.pass { "yes" } else { "no" },
+            e.epochs,
+            e.train_seconds
+        );
+    }
+    let _ = writeln!(
+        h,
+        "</table>\n<p>Total run time {:.1} s.</p>",
+        r.total_seconds
+    );
+    for o in &run.outcomes {
+        let Some(scores) = &o.analysis.template_scores else {
+            continue;
+        };
+        let _ = writeln!(
+            h,
+            "<h2>Templates against class means: {}</h2>\n<p>Pearson correlation of each output unit's weights (rows) with the mean training image of each class (columns). {} of {} templates correlate best with their own class.</p>\n<table><tr><th></th>",
+            esc(&o.trained.spec.id),
+            scores
+                .best_class
+                .iter()
+                .enumerate()
+                .filter(|(t, b)| **b == Some(*t))
+                .count(),
+            scores.best_class.len()
+        );
+        for c in &o.analysis.classes {
+            let _ = write!(h, "<th>{}</th>", esc(c));
+        }
+        h.push_str("</tr>\n");
+        for (t, row) in scores.correlations.iter().enumerate() {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td>",
+                esc(o.analysis.classes.get(t).map_or("?", |s| s.as_str()))
+            );
+            for (c, v) in row.iter().enumerate() {
+                let style = if t == c {
+                    " style=\"font-weight:bold\""
+                } else {
+                    ""
+                };
+                let _ = write!(
+                    h,
+                    "<td{style}>{}</td>",
+                    v.map_or("-".into(), |v| format!("{v:.2}"))
+                );
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</table>\n");
+    }
+    h.push_str("<h2>Figures</h2>\n");
+    for (file, caption) in figures {
+        let (file, caption) = (esc(file), esc(caption));
+        let _ = writeln!(
+            h,
+            "<figure><img src=\"figures/{file}\" alt=\"{caption}\"><figcaption><b>{file}</b> {caption}</figcaption></figure>"
+        );
+    }
+    if out.join("demos").is_dir() {
+        h.push_str("<h2>Interactive demos</h2><ul><li><a href=\"demos/confusion.html\">Confusion matrices</a></li><li><a href=\"demos/weights.html\">Weights</a></li></ul>\n");
+    }
+    h.push_str("</body></html>\n");
+    write_atomic(&out.join("index.html"), h.as_bytes())
+}
