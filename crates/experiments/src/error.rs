@@ -39,6 +39,9 @@ pub enum ExperimentError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// A request that makes no sense (an unknown name).
+    #[error("{0}")]
+    Usage(String),
     /// A value could not be serialised.
     #[error("{what}: {source}")]
     Json {

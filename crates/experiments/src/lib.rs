@@ -23,6 +23,7 @@
 //! ```
 
 pub mod analysis;
+pub mod bench;
 pub mod data;
 mod error;
 pub mod figures;

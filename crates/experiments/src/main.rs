@@ -62,6 +62,26 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         epochs: usize,
     },
+    /// Download and verify the official archives of MNIST and/or CIFAR-10 into the data directory.
+    Download {
+        /// Directory to fill (default: $ML4A_DATA, else data/).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// mnist, cifar10 or all.
+        #[arg(long, default_value = "all")]
+        dataset: String,
+    },
+    /// Time our training of one network under the peer protocol; prints one JSON line.
+    BenchEpochs {
+        #[command(flatten)]
+        common: Common,
+        /// mnist-784-10, mnist-784-10-10, cifar-3072-10 or cifar-3072-10-10.
+        #[arg(long)]
+        network: String,
+        /// Epochs.
+        #[arg(long, default_value_t = 10)]
+        epochs: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -112,6 +132,46 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let run = pipeline::run(&specs, &options(&common, false), &mut Bars::new())?;
             write_outputs(&run, &common.out)?;
             println!("wrote {}", common.out.join("figures").display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Download { data_dir, dataset } => {
+            let dir = DataDir::resolve(data_dir.as_deref(), &project_root()).0;
+            let (mnist, cifar) = match dataset.as_str() {
+                "mnist" => (true, false),
+                "cifar10" => (false, true),
+                "all" => (true, true),
+                s => bail!("--dataset must be mnist, cifar10 or all, not {s:?}"),
+            };
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{msg:>32} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
+            );
+            let mut show = |p: datasets::download::Progress<'_>| {
+                bar.set_message(p.file.to_string());
+                bar.set_length(p.total.unwrap_or(0));
+                bar.set_position(p.done);
+            };
+            if mnist {
+                datasets::mnist::download(&dir, &mut show)?;
+            }
+            if cifar {
+                datasets::cifar10::download(&dir, &mut show)?;
+            }
+            bar.finish_and_clear();
+            println!("data ready in {}", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchEpochs {
+            common,
+            network,
+            epochs,
+        } => {
+            let r = experiments::bench::run(&network, &options(&common, false).data_dir, epochs)?;
+            println!("{}", serde_json::to_string(&r)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Explore {

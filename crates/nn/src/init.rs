@@ -25,6 +25,10 @@ pub enum Init {
     GlorotUniform,
     /// He normal: `N(0, 2 / fan_in)`, suited to relu.
     HeNormal,
+    /// All zeros. Right for a network without hidden layers (softmax regression is convex, so
+    /// nothing needs breaking symmetry), and it keeps weights that never receive a gradient,
+    /// such as MNIST's always-black border pixels, at exactly zero.
+    Zeros,
     /// `N(0, std²)`.
     Normal {
         /// Standard deviation.
@@ -44,6 +48,7 @@ impl Init {
         match self {
             Init::UniformFanIn => draw_uniform(1.0 / fi.sqrt()),
             Init::GlorotUniform => draw_uniform((6.0 / (fi + fo)).sqrt()),
+            Init::Zeros => Matrix::zeros(fan_out, fan_in),
             Init::HeNormal => {
                 let n = Normal::new(0.0, (2.0 / fi).sqrt()).expect("a finite standard deviation");
                 Matrix::from_fn(fan_out, fan_in, |_, _| n.sample(rng))
