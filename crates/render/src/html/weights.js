@@ -1,0 +1,172 @@
+// The weights demo: for the chosen dataset, each network's first-layer units as pictures and
+// (for a hidden layer) the output weights over them as bars, at the epoch the slider picks.
+"use strict";
+(function () {
+  const data = JSON.parse(document.getElementById("demo-data").textContent);
+  const nets = data.networks;
+  const $ = (id) => document.getElementById(id);
+  const switcher = $("dataset");
+  const slider = $("epoch");
+  const epochValue = $("epoch-value");
+  const epochMax = $("epoch-max");
+  const play = $("play");
+  const holder = $("nets");
+  const SCALE = 3;
+  const BAR_HALF = 21; // pixels from the zero line to the end of the longest bar
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  const pct = (x) => (100 * x).toFixed(1) + "%";
+
+  const groups = [];
+  nets.forEach((n) => {
+    if (!groups.includes(n.group)) groups.push(n.group);
+  });
+  groups.forEach((g, i) => {
+    const input = el("input");
+    input.type = "radio";
+    input.name = "dataset";
+    input.id = "dataset-" + i;
+    input.value = g;
+    const label = el("label", "", g);
+    label.htmlFor = input.id;
+    switcher.appendChild(input);
+    switcher.appendChild(label);
+    input.addEventListener("change", () => {
+      if (input.checked) show(g);
+    });
+  });
+
+  let shown = []; // {net, tiles, bars, stats, note} of the visible sections
+
+  function sheetIndex(n) {
+    return nets.indexOf(n);
+  }
+
+  function section(n) {
+    const s = n.sheet;
+    const w = s.tile_width * SCALE;
+    const h = s.tile_height * SCALE;
+    const units = n.units.length;
+    const sec = el("section", "net");
+    sec.dataset.id = n.id;
+    sec.setAttribute("aria-label", n.label);
+    sec.appendChild(el("h2", "", n.label));
+    const stats = el("p", "stats");
+    sec.appendChild(stats);
+    const grid = el("div", "wgrid");
+    const col = Math.max(w, 56);
+    grid.style.gridTemplateColumns = "6.5em repeat(" + units + ", " + col + "px)";
+    grid.appendChild(el("div", "rowlabel", ""));
+    const tiles = n.units.map((u) => {
+      const f = el("figure", "unit");
+      const t = el("div", "tile s" + sheetIndex(n));
+      t.style.width = w + "px";
+      t.style.height = h + "px";
+      t.style.backgroundSize = s.columns * w + "px " + s.rows * h + "px";
+      t.setAttribute("role", "img");
+      f.appendChild(t);
+      f.appendChild(el("figcaption", "", u));
+      grid.appendChild(f);
+      return t;
+    });
+    const bars = n.classes.map((c) => {
+      grid.appendChild(el("div", "rowlabel", c));
+      return n.units.map(() => {
+        const slot = el("div", "slot");
+        const bar = el("div", "bar");
+        slot.appendChild(bar);
+        grid.appendChild(slot);
+        return bar;
+      });
+    });
+    sec.appendChild(grid);
+    const note = el("p", "scale-note");
+    if (n.classes.length) sec.appendChild(note);
+    holder.appendChild(sec);
+    return { net: n, tiles: tiles, bars: bars, stats: stats, note: note, w: w, h: h };
+  }
+
+  function update() {
+    const epoch = Number(slider.value);
+    epochValue.textContent = String(epoch);
+    shown.forEach((v) => {
+      const n = v.net;
+      const si = Math.min(epoch, n.snapshots.length - 1);
+      const snap = n.snapshots[si];
+      const s = n.sheet;
+      v.tiles.forEach((t, u) => {
+        const i = si * n.units.length + u;
+        t.style.backgroundPosition =
+          -(i % s.columns) * v.w + "px " + -Math.floor(i / s.columns) * v.h + "px";
+        t.setAttribute("aria-label", n.units[u] + " after epoch " + snap.epoch);
+      });
+      v.stats.textContent =
+        snap.loss === null
+          ? "Epoch " + snap.epoch + ": the random weights before training."
+          : "Epoch " + snap.epoch + ": training loss " + snap.loss.toFixed(3) +
+            ", training accuracy " + pct(snap.accuracy) + ".";
+      if (!snap.bars.length) return;
+      let scale = 0;
+      snap.bars.forEach((r) => r.forEach((x) => (scale = Math.max(scale, Math.abs(x)))));
+      v.bars.forEach((row, c) =>
+        row.forEach((bar, u) => {
+          const x = snap.bars[c][u];
+          const len = scale > 0 ? (Math.abs(x) / scale) * BAR_HALF : 0;
+          bar.className = "bar " + (x >= 0 ? "pos" : "neg");
+          bar.style.height = len.toFixed(1) + "px";
+          bar.style.top = x >= 0 ? "calc(50% - " + len.toFixed(1) + "px)" : "50%";
+          bar.dataset.weight = x;
+          bar.parentNode.title = n.classes[c] + " ← " + n.units[u] + ": " + x;
+        })
+      );
+      v.note.textContent =
+        "Bars: the weight of each class's output neuron on each filter, up positive, down negative; " +
+        "the longest bar is |w| = " + scale + " at this epoch.";
+    });
+  }
+
+  function show(group) {
+    holder.textContent = "";
+    const chosen = nets.filter((n) => n.group === group);
+    shown = chosen.map(section);
+    const max = Math.max(0, ...chosen.map((n) => n.snapshots.length - 1));
+    const wasAtEnd = Number(slider.value) === Number(slider.max);
+    slider.max = String(max);
+    epochMax.textContent = String(max);
+    if (wasAtEnd || Number(slider.value) > max) slider.value = String(max);
+    switcher.querySelectorAll("input").forEach((i) => (i.checked = i.value === group));
+    update();
+  }
+
+  let timer = null;
+  function stop() {
+    if (timer !== null) clearInterval(timer);
+    timer = null;
+    play.textContent = "Play";
+  }
+  play.addEventListener("click", () => {
+    if (timer !== null) return stop();
+    if (Number(slider.value) >= Number(slider.max)) slider.value = "0";
+    update();
+    play.textContent = "Pause";
+    timer = setInterval(() => {
+      if (Number(slider.value) >= Number(slider.max)) return stop();
+      slider.value = String(Number(slider.value) + 1);
+      update();
+    }, 700);
+  });
+  slider.addEventListener("input", () => {
+    stop();
+    update();
+  });
+
+  if (groups.length) {
+    slider.value = "1000000"; // starts on the trained weights; show() clamps it
+    show(groups[0]);
+  }
+})();
