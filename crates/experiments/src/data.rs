@@ -44,7 +44,7 @@ impl DataDir {
             }
         };
         loaded.map_err(|e| ExperimentError::Data {
-            source: e,
+            source: Box::new(e),
             hint: missing_hint(kind, &self.0),
         })
     }

@@ -10,7 +10,7 @@ pub enum ExperimentError {
     #[error("{source}\n  hint: {hint}")]
     Data {
         /// What the dataset reader found.
-        source: datasets::DatasetError,
+        source: Box<datasets::DatasetError>,
         /// Where to put which files.
         hint: String,
     },

@@ -73,10 +73,11 @@ pub fn train(
 ) -> Result<Trained, ExperimentError> {
     let key = cache_key(spec, data);
     let dir = cache.map(|c| entry_dir(c, &spec.id, &key));
-    if let Some(dir) = &dir {
-        if let Some(t) = load_cached(spec, data, &key, dir) {
-            return Ok(t);
-        }
+    if let Some(t) = dir
+        .as_deref()
+        .and_then(|d| load_cached(spec, data, &key, d))
+    {
+        return Ok(t);
     }
     let feed = Feed::new(data.view(Split::Train), &spec.normalization);
     let arch = spec.architecture(feed.view().shape().len(), feed.view().num_classes());

@@ -142,13 +142,13 @@ pub fn from_bytes(
     if used != arch_bytes.len() {
         return Err(K::Corrupt("architecture block has trailing bytes".into()));
     }
-    if let Some(expected) = expected {
-        if *expected != arch {
-            return Err(K::Architecture {
-                expected: expected.describe(),
-                found: arch.describe(),
-            });
-        }
+    if let Some(expected) = expected
+        && *expected != arch
+    {
+        return Err(K::Architecture {
+            expected: expected.describe(),
+            found: arch.describe(),
+        });
     }
     // Each parameter takes 4 bytes: refuse before decoding if they cannot all be there.
     let params = (0..arch.layers.len()).try_fold(0u64, |acc, l| {

@@ -56,9 +56,9 @@ pub(crate) fn softmax_cross_entropy_into(
     );
     let inv_rows = 1.0 / rows.max(1) as f32;
     let mut stats = BatchStats::default();
-    for i in 0..rows {
+    for (i, &label) in labels.iter().enumerate() {
         let z = logits.row(i);
-        let y = labels[i] as usize;
+        let y = label as usize;
         assert!(
             y < classes,
             "softmax_cross_entropy: label {y} with {classes} classes"
