@@ -161,36 +161,41 @@ pub fn train(
     for epoch in 1..=config.epochs {
         let start = Instant::now();
         order.shuffle(&mut rng);
-        let (mut loss_sum, mut correct) = (0.0f64, 0usize);
         let batches: Vec<&[usize]> = order.chunks(b).collect();
-        if let Some(first) = batches.first() {
-            fill(data, first, &mut x);
-        }
-        for (batch, idx) in batches.iter().enumerate() {
-            labels.clear();
-            labels.extend(idx.iter().map(|&i| data.label(i)));
-            let next = batches.get(batch + 1);
-            let (_, stats) = rayon::join(
-                || {
-                    if let Some(next) = next {
-                        fill(data, next, &mut x_next);
-                    }
-                },
-                || model.gradients_into(x.view(), &labels, &mut ws),
-            );
-            if !stats.loss_sum.is_finite() {
-                return Err(TrainError::Diverged {
-                    epoch,
-                    batch,
-                    what: "loss",
-                    lr: config.sgd.lr,
-                });
+        // The epoch runs on a pool thread: the joins and parallel products inside then stay on
+        // the pool's own deques instead of handing every batch across threads and back.
+        let (loss_sum, correct) = rayon::scope(|_| -> Result<(f64, usize), TrainError> {
+            let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+            if let Some(first) = batches.first() {
+                fill(data, first, &mut x);
             }
-            loss_sum += stats.loss_sum;
-            correct += stats.correct;
-            opt.step(model.layers_mut(), &ws.grads);
-            std::mem::swap(&mut x, &mut x_next);
-        }
+            for (batch, idx) in batches.iter().enumerate() {
+                labels.clear();
+                labels.extend(idx.iter().map(|&i| data.label(i)));
+                let next = batches.get(batch + 1);
+                let (_, stats) = rayon::join(
+                    || {
+                        if let Some(next) = next {
+                            fill(data, next, &mut x_next);
+                        }
+                    },
+                    || model.gradients_into(x.view(), &labels, &mut ws),
+                );
+                if !stats.loss_sum.is_finite() {
+                    return Err(TrainError::Diverged {
+                        epoch,
+                        batch,
+                        what: "loss",
+                        lr: config.sgd.lr,
+                    });
+                }
+                loss_sum += stats.loss_sum;
+                correct += stats.correct;
+                opt.step(model.layers_mut(), &ws.grads);
+                std::mem::swap(&mut x, &mut x_next);
+            }
+            Ok((loss_sum, correct))
+        })?;
         if !model.all_finite() {
             let batch = n.div_ceil(b).saturating_sub(1);
             return Err(TrainError::Diverged {
