@@ -17,13 +17,37 @@ pub struct ImageShape {
 
 impl ImageShape {
     /// MNIST's 1x28x28.
-    pub const MNIST: ImageShape = ImageShape { channels: 1, height: 28, width: 28 };
+    pub const MNIST: ImageShape = ImageShape {
+        channels: 1,
+        height: 28,
+        width: 28,
+    };
     /// CIFAR-10's 3x32x32.
-    pub const CIFAR10: ImageShape = ImageShape { channels: 3, height: 32, width: 32 };
+    pub const CIFAR10: ImageShape = ImageShape {
+        channels: 3,
+        height: 32,
+        width: 32,
+    };
 
     /// Values per image: `channels * height * width`.
+    ///
+    /// # Panics
+    /// In debug builds, if the product overflows; shapes read from files are checked with
+    /// [`ImageShape::checked_len`] first.
     pub fn len(&self) -> usize {
         self.channels * self.height * self.width
+    }
+
+    /// Values per image, or `None` if the product overflows `usize`.
+    pub fn checked_len(&self) -> Option<usize> {
+        self.channels
+            .checked_mul(self.height)?
+            .checked_mul(self.width)
+    }
+
+    /// Values per colour plane: `height * width`.
+    pub fn plane_len(&self) -> usize {
+        self.height * self.width
     }
 
     /// True when the shape holds no pixels.

@@ -1,0 +1,273 @@
+//! [`LoadOptions`] and where decompressed copies of compressed data are kept.
+//!
+//! A compressed source is expanded once into a cache entry and mapped from then on. Entries are
+//! looked for, and written, in this order: next to the source (unless its directory has no write
+//! bits: being root does not make a read-only data directory ours to write in), then the
+//! caller's [`LoadOptions::cache_dir`] or, when none is set, `std::env::temp_dir()/ml4a-cache`.
+//! Entry names carry a hash of the source's path, size and modification time, so a replaced
+//! source is never served a stale entry; readers still validate every entry's content before
+//! using it. When no place is writable, the data is expanded into memory.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use md5::{Digest, Md5};
+
+/// Deflate expands at most about 1032:1; a header promising more than this many bytes per
+/// compressed byte is lying.
+pub(crate) const DEFLATE_MAX_RATIO: u64 = 1032;
+
+/// Options for the readers. `LoadOptions::default()` is right for most callers.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct LoadOptions {
+    /// Where to keep decompressed copies when the data directory is read-only. `None` uses
+    /// `std::env::temp_dir()/ml4a-cache`; when set, the temp directory is not consulted.
+    pub cache_dir: Option<PathBuf>,
+    /// The most bytes a compressed file may expand to (default 8 GiB), on top of the bound that
+    /// deflate's maximum ratio puts on it.
+    pub max_decompressed: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            cache_dir: None,
+            max_decompressed: 8 << 30,
+        }
+    }
+}
+
+impl LoadOptions {
+    /// These options with decompressed copies kept in `dir` when the data directory is
+    /// read-only.
+    pub fn with_cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// These options with compressed files limited to expanding to `bytes` bytes.
+    pub fn with_max_decompressed(mut self, bytes: u64) -> Self {
+        self.max_decompressed = bytes;
+        self
+    }
+
+    /// The most bytes a compressed file of `compressed` bytes may expand to.
+    pub(crate) fn expansion_limit(&self, compressed: u64) -> u64 {
+        compressed
+            .saturating_mul(DEFLATE_MAX_RATIO)
+            .saturating_add(4096)
+            .min(self.max_decompressed)
+    }
+}
+
+/// A place where a cache entry for one source may live.
+#[derive(Debug, Clone)]
+pub(crate) struct Slot {
+    /// The directory holding the entry (created on demand for the non-data slots).
+    pub(crate) dir: PathBuf,
+    /// The entry's path.
+    pub(crate) path: PathBuf,
+    /// True for the slot beside the source.
+    pub(crate) beside_source: bool,
+}
+
+impl Slot {
+    /// Whether we may write here: the source's directory only when it has write bits (root can
+    /// write anywhere, but a data directory laid out read-only must stay untouched); the others
+    /// when they can be created.
+    pub(crate) fn writable(&self) -> bool {
+        if self.beside_source {
+            fs::metadata(&self.dir).is_ok_and(|m| m.is_dir() && !m.permissions().readonly())
+        } else {
+            fs::create_dir_all(&self.dir).is_ok()
+        }
+    }
+}
+
+/// A short hex key of the source's canonical path, size and modification time.
+pub(crate) fn source_key(source: &Path, meta: &fs::Metadata) -> String {
+    let canonical = fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf());
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let mut h = Md5::new();
+    h.update(canonical.as_os_str().as_encoded_bytes());
+    h.update([0]);
+    h.update(meta.len().to_le_bytes());
+    h.update(mtime.to_le_bytes());
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The slots for a cache entry named `name` of `source`, in lookup order.
+///
+/// `beside` is the entry's file name next to the source; `None` when the entry beside the source
+/// is not keyed (CIFAR-10's extracted folder, which is simply the data's canonical layout).
+pub(crate) fn slots(
+    source: &Path,
+    key: &str,
+    name: &str,
+    beside: Option<String>,
+    opts: &LoadOptions,
+) -> Vec<Slot> {
+    let mut out = Vec::with_capacity(3);
+    let parent = match source.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let beside = beside.unwrap_or_else(|| name.to_string());
+    out.push(Slot {
+        path: parent.join(beside),
+        dir: parent,
+        beside_source: true,
+    });
+    let dir = match &opts.cache_dir {
+        Some(dir) => dir.clone(),
+        None => std::env::temp_dir().join("ml4a-cache"),
+    };
+    out.push(Slot {
+        path: dir.join(format!("{name}.{key}")),
+        dir,
+        beside_source: false,
+    });
+    out
+}
+
+/// Whether `s` looks like a [`source_key`].
+pub(crate) fn is_key(s: &str) -> bool {
+    s.len() == 16
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Whether `entry` is named `{name}.{key}`, as cache-directory entries are.
+pub(crate) fn is_keyed(entry: &str, name: &str) -> bool {
+    entry
+        .strip_prefix(name)
+        .and_then(|r| r.strip_prefix('.'))
+        .is_some_and(is_key)
+}
+
+/// Best effort: removes the siblings of the entry `keep` that `is_entry` recognises as entries
+/// for the same name under another key (an older version of the source, or another source of
+/// the same name), so caches do not pile up. A process still mapping a removed entry keeps its
+/// data: unlinking does not touch a mapped file's content.
+pub(crate) fn remove_stale(keep: &Path, is_entry: impl Fn(&str) -> bool) {
+    let (Some(dir), Some(keep_name)) = (keep.parent(), keep.file_name()) else {
+        return;
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if name == keep_name || !is_entry(&name.to_string_lossy()) {
+            continue;
+        }
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = fs::remove_dir_all(path);
+        } else {
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(unix)]
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn key_changes_with_size_and_is_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.gz");
+        fs::write(&f, b"abc").unwrap();
+        let k1 = source_key(&f, &fs::metadata(&f).unwrap());
+        assert_eq!(k1, source_key(&f, &fs::metadata(&f).unwrap()));
+        assert_eq!(k1.len(), 16);
+        fs::write(&f, b"abcd").unwrap();
+        assert_ne!(k1, source_key(&f, &fs::metadata(&f).unwrap()));
+    }
+
+    #[test]
+    fn slot_order_and_names() {
+        let paths = |opts: &LoadOptions| -> Vec<PathBuf> {
+            let s = slots(
+                Path::new("/d/x.gz"),
+                "k",
+                "x",
+                Some(".x.k.ml4a-cache".into()),
+                opts,
+            );
+            assert!(s[0].beside_source && !s[1].beside_source);
+            s.iter().map(|s| s.path.clone()).collect()
+        };
+        let tmp = std::env::temp_dir().join("ml4a-cache").join("x.k");
+        assert_eq!(
+            paths(&LoadOptions::default()),
+            [Path::new("/d/.x.k.ml4a-cache"), &tmp]
+        );
+        let with_dir = LoadOptions::default().with_cache_dir("/c");
+        assert_eq!(
+            paths(&with_dir),
+            [Path::new("/d/.x.k.ml4a-cache"), Path::new("/c/x.k")]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_without_write_bits_is_not_writable_even_for_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        fs::create_dir(&data).unwrap();
+        let slot = || slots(&data.join("f.gz"), "k", "f", None, &LoadOptions::default())[0].clone();
+        assert!(slot().writable());
+        fs::set_permissions(&data, fs::Permissions::from_mode(0o555)).unwrap();
+        assert!(!slot().writable());
+        fs::set_permissions(&data, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn stale_entries_are_recognised_and_removed() {
+        assert!(is_keyed("x.0123456789abcdef", "x"));
+        assert!(!is_keyed("x.0123456789abcde", "x"));
+        assert!(!is_keyed("x.0123456789abcdeF", "x"));
+        assert!(!is_keyed("xy.0123456789abcdef", "x"));
+        assert!(!is_keyed("x.0123456789abcdef.tmp", "x"));
+        let dir = tempfile::tempdir().unwrap();
+        for n in [
+            "x.0123456789abcdef",
+            "x.fedcba9876543210",
+            "x.notakey",
+            "y.0123456789abcdef",
+        ] {
+            fs::write(dir.path().join(n), b"").unwrap();
+        }
+        fs::create_dir(dir.path().join("x.1111111111111111")).unwrap();
+        remove_stale(&dir.path().join("x.0123456789abcdef"), |n| is_keyed(n, "x"));
+        let mut left: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["x.0123456789abcdef", "x.notakey", "y.0123456789abcdef"]
+        );
+    }
+
+    #[test]
+    fn expansion_limit_is_the_smaller_bound() {
+        let o = LoadOptions::default();
+        assert_eq!(o.expansion_limit(10), 10 * 1032 + 4096);
+        assert_eq!(o.expansion_limit(u64::MAX), 8 << 30);
+    }
+}
