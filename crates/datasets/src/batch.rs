@@ -241,6 +241,25 @@ impl BatchFiller {
     }
 }
 
+/// How many rows ahead [`fill_formula`] asks for the image it will read. Training visits rows in
+/// shuffled order, so each image starts with a cache miss that no hardware prefetcher predicts;
+/// asking two images ahead overlaps those misses with the conversion of the current one.
+const PREFETCH_ROWS: usize = 2;
+
+/// Hints the processor to bring `bytes` into cache; a no-op off x86-64.
+#[inline(always)]
+fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in bytes.chunks(64) {
+        // SAFETY: prefetching is a hint that never faults; SSE is part of x86-64.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr().cast());
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
+}
+
 /// The formula of [`Normalization::apply`], `(x / 255 - mean) / std` per channel, written so
 /// that it vectorises; `TWO` false skips the division by `std` (which is then 1, and dividing by
 /// 1 is exact, so the bits are the same).
@@ -252,7 +271,10 @@ fn fill_formula<const TWO: bool>(
     data: &mut [f32],
 ) {
     let plane = f.shape.plane_len();
-    for (row, &i) in data.chunks_exact_mut(f.shape.len()).zip(indices) {
+    for (r, (row, &i)) in data.chunks_exact_mut(f.shape.len()).zip(indices).enumerate() {
+        if let Some(&ahead) = indices.get(r + PREFETCH_ROWS) {
+            prefetch(view.image(ahead));
+        }
         let planes = row
             .chunks_exact_mut(plane)
             .zip(view.image(i).chunks_exact(plane));
