@@ -96,6 +96,10 @@ pub fn select_mistakes(
 ///    by highest `top` then index. Fallback picks have `strict == false` and say so in their
 ///    reason.
 ///
+/// Within each step, a candidate whose (true class, predicted class) pair is already among the
+/// picks is passed over while candidates with a new pair remain, so the figure does not show
+/// the same confusion twice (MNIST's test set holds near-duplicate digits by one writer).
+///
 /// Picks are made in that order (strict understandable, strict glaring, fallback
 /// understandable, fallback glaring) and a sample is never picked twice. The result lists the
 /// understandable mistakes first (strict, then fallback), then the glaring ones; it has
@@ -111,9 +115,14 @@ pub fn select_mistakes_with(
         .filter(|&i| predictions.labels()[i] != predictions.predicted()[i])
         .map(|i| Candidate::new(predictions, i))
         .collect();
-    let mut picked = vec![false; predictions.len()];
+    let mut picked = Picked {
+        sample: vec![false; predictions.len()],
+        pairs: Vec::new(),
+    };
+    let predicted = predictions.predicted();
     let strict_u = pick(
         &candidates,
+        predicted,
         &mut picked,
         |c| c.is_understandable(rule),
         by_margin,
@@ -121,6 +130,7 @@ pub fn select_mistakes_with(
     );
     let strict_g = pick(
         &candidates,
+        predicted,
         &mut picked,
         |c| c.is_glaring(rule),
         by_top,
@@ -128,6 +138,7 @@ pub fn select_mistakes_with(
     );
     let fallback_u = pick(
         &candidates,
+        predicted,
         &mut picked,
         |_| true,
         by_margin,
@@ -135,6 +146,7 @@ pub fn select_mistakes_with(
     );
     let fallback_g = pick(
         &candidates,
+        predicted,
         &mut picked,
         |_| true,
         by_top,
@@ -178,22 +190,43 @@ pub fn select_mistakes_with(
     out
 }
 
-/// The first `n` candidates not yet picked that pass `filter`, in `order`; marks them picked.
+/// What has been picked so far: samples, and the (true, predicted) pairs they show.
+struct Picked {
+    sample: Vec<bool>,
+    pairs: Vec<(u8, u8)>,
+}
+
+/// The first `n` candidates not yet picked that pass `filter`, in `order`, preferring pairs not
+/// yet shown; marks them picked.
 fn pick<'c>(
     candidates: &'c [Candidate],
-    picked: &mut [bool],
+    predicted: &[u8],
+    picked: &mut Picked,
     filter: impl Fn(&Candidate) -> bool,
     order: fn(&Candidate, &Candidate) -> Ordering,
     n: usize,
 ) -> Vec<&'c Candidate> {
-    let mut chosen: Vec<&Candidate> = candidates
+    let mut pool: Vec<&Candidate> = candidates
         .iter()
-        .filter(|c| !picked[c.index] && filter(c))
+        .filter(|c| !picked.sample[c.index] && filter(c))
         .collect();
+    pool.sort_by(|x, y| order(x, y));
+    let pair = |c: &Candidate| (c.label, predicted[c.index]);
+    let mut chosen: Vec<&Candidate> = Vec::with_capacity(n);
+    for c in &pool {
+        if chosen.len() < n && !picked.pairs.contains(&pair(c)) {
+            picked.pairs.push(pair(c));
+            chosen.push(c);
+        }
+    }
+    for c in &pool {
+        if chosen.len() < n && !chosen.iter().any(|k| k.index == c.index) {
+            chosen.push(c);
+        }
+    }
     chosen.sort_by(|x, y| order(x, y));
-    chosen.truncate(n);
     for c in &chosen {
-        picked[c.index] = true;
+        picked.sample[c.index] = true;
     }
     chosen
 }
@@ -343,7 +376,8 @@ mod tests {
             2,
             &[(3, U, true), (1, U, true), (2, G, true), (4, G, true)],
         );
-        check(&p, 1, 1, &[(3, U, true), (2, G, true)]);
+        // One of each: 2 would show the pair (1, 0) again, after 3; 4 shows a new pair.
+        check(&p, 1, 1, &[(3, U, true), (4, G, true)]);
         check(&p, 0, 0, &[]);
     }
 
@@ -384,6 +418,19 @@ mod tests {
     }
 
     #[test]
+    fn a_pair_already_shown_waits_for_new_ones() {
+        // 0 and 1 are both 1 taken for 0 with nearly the same confidence; 2 is 2 taken for 0.
+        let p = predictions(&[
+            (&[0.99, 0.005, 0.005], 1),
+            (&[0.98, 0.01, 0.01], 1),
+            (&[0.95, 0.02, 0.03], 2),
+        ]);
+        check(&p, 0, 2, &[(0, G, false), (2, G, false)]);
+        // With room for all three, the repeated pair comes last in the pass but keeps its order.
+        check(&p, 0, 3, &[(0, G, false), (1, G, false), (2, G, false)]);
+    }
+
+    #[test]
     fn reasons_carry_the_numbers() {
         let m = select_mistakes(&six(), 2, 1);
         assert_eq!(
@@ -391,12 +438,13 @@ mod tests {
             "true class 1 a close second: 0.350 >= 0.5 x 0.620"
         );
         assert_eq!(m[1].reason, "unsure: top probability 0.550 < 0.6");
+        // The one glaring pick is 4, not 2: 2's pair (1, 0) is already shown by 3 and 1.
         assert_eq!(
             m[2].reason,
-            "confident and wrong: top probability 0.950 >= 0.9, true class 1 ranked 3 with 0.010"
+            "confident and wrong: top probability 0.920 >= 0.9, true class 3 ranked 4 with 0.010"
         );
-        assert_eq!((m[2].label, m[2].predicted, m[2].true_rank), (1, 0, 3));
-        assert_eq!(m[2].probs, vec![0.95, 0.01, 0.03, 0.01]);
+        assert_eq!((m[2].label, m[2].predicted, m[2].true_rank), (3, 1, 4));
+        assert_eq!(m[2].probs, vec![0.05, 0.92, 0.02, 0.01]);
     }
 
     #[test]
