@@ -5,6 +5,7 @@
 //! - `cargo xtask figures [--data-dir DIR] [--out DIR]`: every figure, from cached models.
 //! - `cargo xtask explore --dataset mnist|cifar10|idx:DIR [--hidden N] [--out DIR]`.
 //! - `cargo xtask download [--data-dir DIR]`: fetch and verify the official archives.
+//! - `cargo xtask sweep [--epochs N]`: MNIST accuracy over hidden widths and depths.
 //! - `cargo xtask bench`: our training epochs against numpy and PyTorch, side by side.
 //!
 //! Everything heavy runs in the `experiments` binary, built in release mode: xtask has no path
@@ -46,7 +47,7 @@ fn run() -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     };
     match task.as_str() {
-        "reproduce" | "figures" | "explore" | "download" => experiments(task, rest),
+        "reproduce" | "figures" | "explore" | "download" | "sweep" => experiments(task, rest),
         "bench" => bench::run(&project_root(), rest),
         "help" | "--help" | "-h" => {
             print_help();
@@ -84,6 +85,6 @@ fn experiments(task: &str, rest: &[String]) -> Result<ExitCode> {
 
 fn print_help() {
     eprintln!(
-        "cargo xtask <task>\n\n  reproduce [--data-dir DIR] [--out DIR] [--only ID,..]  train the chapter's networks, write figures and reports\n  figures   [--data-dir DIR] [--out DIR]                every figure, from cached models where they match\n  explore   --dataset mnist|cifar10|idx:DIR [--hidden N] [--epochs N] [--out DIR]\n  download  [--data-dir DIR] [--dataset mnist|cifar10]  fetch and verify the official archives\n  bench     [--epochs N] [--skip-peers]                 our epochs against numpy and PyTorch"
+        "cargo xtask <task>\n\n  reproduce [--data-dir DIR] [--out DIR] [--only ID,..]  train the chapter's networks, write figures and reports\n  figures   [--data-dir DIR] [--out DIR]                every figure, from cached models where they match\n  explore   --dataset mnist|cifar10|idx:DIR [--hidden N] [--epochs N] [--out DIR]\n  download  [--data-dir DIR] [--dataset mnist|cifar10]  fetch and verify the official archives\n  sweep     [--data-dir DIR] [--out DIR] [--epochs N]   MNIST accuracy over hidden widths and depths\n  bench     [--epochs N] [--skip-peers]                 our epochs against numpy and PyTorch"
     );
 }
