@@ -108,7 +108,7 @@ fn whole_pipeline_on_generated_data() {
     // No temporary file is left anywhere in the output.
     let leftovers: Vec<_> = walk(out.path())
         .into_iter()
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".tmp"))
+        .filter(|p| ml4a_tests::is_temporary(p))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }

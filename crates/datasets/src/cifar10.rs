@@ -137,6 +137,34 @@ pub fn load_folder(folder: &Path) -> Result<Loaded, DatasetError> {
     assemble(members)
 }
 
+/// CIFAR-10 from bytes in memory: the content of `batches.meta.txt`, of `data_batch_1..5.bin`
+/// in order, and of `test_batch.bin`. Errors name the member (`data_batch_3.bin`, ...).
+///
+/// # Errors
+/// As [`load_folder`], for the content of the files.
+pub fn from_bytes(meta: &[u8], train: [Vec<u8>; 5], test: Vec<u8>) -> Result<Loaded, DatasetError> {
+    let mut members = Vec::with_capacity(MEMBERS.len());
+    members.push((PathBuf::from(META_FILE), Bytes::Owned(meta.to_vec())));
+    for (name, bytes) in TRAIN_FILES.iter().zip(train) {
+        members.push((PathBuf::from(name), Bytes::Owned(bytes)));
+    }
+    members.push((PathBuf::from(TEST_FILE), Bytes::Owned(test)));
+    assemble(members)
+}
+
+/// CIFAR-10 from the bytes of the official `.tar.gz` archive (or any tar.gz holding the same
+/// members, in any folder), extracted into memory, no further than `opts` and deflate's ratio
+/// allow for the archive's size. Errors about the archive name no file (`<memory>`).
+///
+/// # Errors
+/// [`DatasetErrorKind::Archive`] for a corrupt or incomplete archive,
+/// [`DatasetErrorKind::ExpansionLimit`] when its members claim more than the limit, and as
+/// [`from_bytes`] for their content.
+pub fn from_archive_bytes(archive: &[u8], opts: &LoadOptions) -> Result<Loaded, DatasetError> {
+    let limit = opts.expansion_limit(archive.len() as u64);
+    assemble(extract_to_memory(Path::new(""), archive, limit)?)
+}
+
 /// Builds train and test sets from the members, in [`MEMBERS`] order.
 fn assemble(members: Vec<(PathBuf, Bytes)>) -> Result<Loaded, DatasetError> {
     let mut members = members.into_iter();
@@ -238,37 +266,29 @@ fn extract(archive: &Path, opts: &LoadOptions) -> Result<Extracted, DatasetError
     }
     let limit = opts.expansion_limit(meta.len());
     for slot in slots.iter().filter(|s| s.writable()) {
-        let Ok(tmp) = tempfile::Builder::new()
-            .prefix(".ml4a-extract-")
-            .tempdir_in(&slot.dir)
-        else {
+        // Filled under a temporary name and renamed whole: a reader (or a killed run) never
+        // sees half an extraction.
+        let Ok(tmp) = atomicfile::AtomicDir::create(&slot.path) else {
             continue;
         };
-        unpack(archive, limit, &mut |name, entry| {
+        let (file, _) = storage::open_file(archive)?;
+        unpack(archive, file, limit, &mut |name, entry| {
             let path = tmp.path().join(name);
             let mut out = File::create(&path).map_err(|e| DatasetError::io(&path, e))?;
             copy_member(archive, entry, &mut out)?;
             out.sync_all().map_err(|e| DatasetError::io(&path, e))
         })?;
         check_members(archive, |m| tmp.path().join(m).exists())?;
-        // Temporary directories are private (0700); the extracted data is not.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755));
-        }
         // An incomplete entry under our keyed name is ours to replace.
         if !slot.beside_source && slot.path.exists() {
             let _ = fs::remove_dir_all(&slot.path);
         }
-        let tmp_path = tmp.keep();
-        if let Err(e) = fs::rename(&tmp_path, &slot.path) {
-            let _ = fs::remove_dir_all(&tmp_path);
+        if let Err(e) = tmp.commit() {
             // Another process may have finished the same extraction first.
             if looks_complete(&slot.path) {
                 return Ok(Extracted::Folder(slot.path.clone()));
             }
-            return Err(DatasetError::io(&slot.path, e));
+            return Err(DatasetError::io(&slot.path, e.into()));
         }
         if !slot.beside_source {
             cache::remove_stale(&slot.path, |n| cache::is_keyed(n, FOLDER));
@@ -276,8 +296,19 @@ fn extract(archive: &Path, opts: &LoadOptions) -> Result<Extracted, DatasetError
         return Ok(Extracted::Folder(slot.path.clone()));
     }
     // Nowhere to write: keep the members in memory (bounded by `limit`).
+    let (file, _) = storage::open_file(archive)?;
+    Ok(Extracted::Memory(extract_to_memory(archive, file, limit)?))
+}
+
+/// The members of a tar.gz stream, read into memory, in [`MEMBERS`] order; `archive` names
+/// the source in errors.
+fn extract_to_memory(
+    archive: &Path,
+    stream: impl Read,
+    limit: u64,
+) -> Result<Vec<(PathBuf, Bytes)>, DatasetError> {
     let mut found: Vec<Option<Vec<u8>>> = vec![None; MEMBERS.len()];
-    unpack(archive, limit, &mut |name, entry| {
+    unpack(archive, stream, limit, &mut |name, entry| {
         let mut buf = Vec::new();
         copy_member(archive, entry, &mut buf)?;
         let k = MEMBERS
@@ -290,13 +321,11 @@ fn extract(archive: &Path, opts: &LoadOptions) -> Result<Extracted, DatasetError
     check_members(archive, |m| {
         found[MEMBERS.iter().position(|x| *x == m).expect("member")].is_some()
     })?;
-    Ok(Extracted::Memory(
-        MEMBERS
-            .iter()
-            .zip(found)
-            .map(|(m, b)| (archive.join(m), Bytes::Owned(b.expect("checked above"))))
-            .collect(),
-    ))
+    Ok(MEMBERS
+        .iter()
+        .zip(found)
+        .map(|(m, b)| (archive.join(m), Bytes::Owned(b.expect("checked above"))))
+        .collect())
 }
 
 /// Whether `folder` holds every member, with batch lengths that are whole records: an
@@ -347,18 +376,19 @@ fn archive_err(archive: &Path, e: io::Error) -> DatasetError {
     )
 }
 
-/// Streams the members of `archive` (regular files whose name is one of [`MEMBERS`], in any
-/// folder) to `sink`, refusing to expand past `limit` bytes in all.
+/// Streams the members of the tar.gz `stream` (regular files whose name is one of [`MEMBERS`],
+/// in any folder) to `sink`, refusing to expand past `limit` bytes in all; `archive` names the
+/// source in errors.
 fn unpack(
     archive: &Path,
+    stream: impl Read,
     limit: u64,
     sink: &mut dyn FnMut(&str, &mut dyn Read) -> Result<(), DatasetError>,
 ) -> Result<(), DatasetError> {
-    let (file, _) = storage::open_file(archive)?;
     // Members are bounded by their tar headers below; this backstop also bounds what is not a
     // member (tar headers, padding, other files), with room for them.
     let stream = Limited {
-        inner: MultiGzDecoder::new(BufReader::new(file)),
+        inner: MultiGzDecoder::new(BufReader::new(stream)),
         remaining: limit.saturating_mul(2).saturating_add(1 << 20),
     };
     let mut tar = tar::Archive::new(stream);
@@ -386,6 +416,10 @@ fn unpack(
         }
         sink(name, &mut entry)?;
     }
+    // The tar reader stops at the end-of-archive blocks, before the gzip trailer: read on to the
+    // end of the stream, so its CRC and length are checked and a damaged or cut archive is
+    // refused rather than half-trusted. `Limited` bounds what this reads.
+    io::copy(&mut tar.into_inner(), &mut io::sink()).map_err(|e| archive_err(archive, e))?;
     Ok(())
 }
 
@@ -487,6 +521,12 @@ mod tests {
             names.sort();
             prop_assert_eq!(names, vec![std::ffi::OsString::from(FOLDER), ARCHIVE.into()]);
             assert_matches(&load(dir.path()).unwrap(), &b)?;
+            // And from memory, without touching the disk.
+            let archive = tar_gz(&member_files(&b));
+            assert_matches(&from_archive_bytes(&archive, &LoadOptions::default()).unwrap(), &b)?;
+            let files = member_files(&b);
+            let train: [Vec<u8>; 5] = std::array::from_fn(|k| files[k + 1].1.clone());
+            assert_matches(&from_bytes(&files[0].1, train, files[6].1.clone()).unwrap(), &b)?;
         }
     }
 

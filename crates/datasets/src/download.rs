@@ -35,8 +35,8 @@ pub struct Progress<'a> {
 }
 
 /// Downloads `url` to `dest`, checking that its MD5 is `md5_hex`. The bytes go to a temporary
-/// file in `dest`'s directory, which becomes `dest` by rename only once complete and verified:
-/// on any failure nothing is left behind. `progress` is called after every chunk received.
+/// file in `dest`'s directory ([`atomicfile::AtomicFile`]), which becomes `dest` by rename only
+/// once complete and verified: on any failure nothing is left behind. `progress` is called after every chunk received.
 ///
 /// # Errors
 /// A [`DatasetError`] naming `dest` (or, when the server cannot be reached, its directory):
@@ -103,10 +103,10 @@ pub fn fetch_verified(
 
     let total = response.body().content_length();
     let mut reader = response.body_mut().as_reader();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".ml4a-download-")
-        .tempfile_in(&dir)
-        .map_err(|e| DatasetError::io(&dir, e))?;
+    // Nothing appears at `dest` until the whole file has arrived and matched its checksum; on
+    // any failure the temporary is dropped, and with it the partial download.
+    let mut tmp =
+        atomicfile::AtomicFile::create(dest).map_err(|e| DatasetError::io(&dir, e.into()))?;
     let mut hasher = Md5::new();
     let mut done = 0u64;
     let mut buf = vec![0u8; 1 << 16];
@@ -124,7 +124,7 @@ pub fn fetch_verified(
         };
         hasher.update(&buf[..n]);
         tmp.write_all(&buf[..n])
-            .map_err(|e| DatasetError::io(tmp.path(), e))?;
+            .map_err(|e| DatasetError::io(dest, e))?;
         done += n as u64;
         progress(Progress {
             file: &name,
@@ -152,11 +152,7 @@ pub fn fetch_verified(
             },
         ));
     }
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| DatasetError::io(tmp.path(), e))?;
-    tmp.persist(dest)
-        .map_err(|e| DatasetError::io(dest, e.error))?;
+    tmp.commit().map_err(|e| DatasetError::io(dest, e.into()))?;
     Ok(())
 }
 

@@ -241,13 +241,16 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
+/// The first two bytes of every gzip stream.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
 /// True when the file starts with the gzip magic; leaves the file at its start.
 fn is_gzip(path: &Path, file: &mut File) -> Result<bool, DatasetError> {
     let mut magic = [0u8; 2];
     let n = read_full(file, &mut magic).map_err(|e| DatasetError::io(path, e))?;
     file.seek(SeekFrom::Start(0))
         .map_err(|e| DatasetError::io(path, e))?;
-    Ok(n == 2 && magic == [0x1f, 0x8b])
+    Ok(n == 2 && magic == GZIP_MAGIC)
 }
 
 /// An IDX file of unsigned bytes, read whole: raw files are mapped (or read, when small), gzip
@@ -284,6 +287,31 @@ impl IdxFile {
             let header = check_whole(&bytes).map_err(|k| DatasetError::new(path, k))?;
             (header, bytes)
         };
+        IdxFile::u8_only(path.to_path_buf(), header, bytes)
+    }
+
+    /// Reads an IDX file of type u8 from memory, raw or gzip (told apart by content, as
+    /// [`open`](IdxFile::open) does). A gzip stream is expanded into memory, no further than
+    /// `opts` and deflate's ratio allow for its size. Errors name no file (`<memory>`).
+    ///
+    /// # Errors
+    /// As [`open`](IdxFile::open), except those about files.
+    pub fn from_bytes(bytes: Vec<u8>, opts: &LoadOptions) -> Result<IdxFile, DatasetError> {
+        let source = PathBuf::new();
+        let (header, bytes) = if bytes.starts_with(&GZIP_MAGIC) {
+            let limit = opts.expansion_limit(bytes.len() as u64);
+            let mut dec = MultiGzDecoder::new(&bytes[..]);
+            let (header, total, head) = gzip_header(&mut dec, limit, &source)?;
+            let expanded = expand_into_memory(&mut dec, total, &head, &source)?;
+            (header, expanded)
+        } else {
+            let header = check_whole(&bytes).map_err(DatasetError::memory)?;
+            (header, Bytes::Owned(bytes))
+        };
+        IdxFile::u8_only(source, header, bytes)
+    }
+
+    fn u8_only(path: PathBuf, header: IdxHeader, bytes: Bytes) -> Result<IdxFile, DatasetError> {
         if header.elem != IdxType::U8 {
             return Err(DatasetError::new(
                 path,
@@ -293,7 +321,7 @@ impl IdxFile {
             ));
         }
         Ok(IdxFile {
-            path: path.to_path_buf(),
+            path,
             header,
             bytes: Arc::new(bytes),
         })
@@ -345,42 +373,21 @@ fn open_gzip(
         }
     }
 
-    let err = |k| DatasetError::new(path, k);
-    let mut dec = MultiGzDecoder::new(BufReader::new(file));
-    let (header, head) = read_stream_header(&mut dec, true).map_err(err)?;
-    let total = header.checked_file_len().map_err(err)?;
     let limit = opts.expansion_limit(meta.len());
-    if total > limit {
-        return Err(err(DatasetErrorKind::ExpansionLimit {
-            claimed: total,
-            limit,
-        }));
-    }
+    let mut dec = MultiGzDecoder::new(BufReader::new(file));
+    let (header, total, head) = gzip_header(&mut dec, limit, path)?;
 
     for slot in slots.iter().filter(|s| s.writable()) {
-        let Ok(mut tmp) = tempfile::Builder::new()
-            .prefix(".ml4a-partial-")
-            .tempfile_in(&slot.dir)
-        else {
+        // Whole or not at all: a reader (or a killed run) never sees half an entry.
+        let Ok(mut tmp) = atomicfile::AtomicFile::create(&slot.path) else {
             continue;
         };
-        // Cache entries hold public data; let other users of a shared cache directory read them.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = tmp
-                .as_file()
-                .set_permissions(fs::Permissions::from_mode(0o644));
-        }
         tmp.write_all(&head)
-            .map_err(|e| DatasetError::io(tmp.path(), e))?;
-        copy_exact(&mut dec, tmp.as_file_mut(), total, &head, path)?;
-        tmp.as_file()
-            .sync_all()
             .map_err(|e| DatasetError::io(&slot.path, e))?;
+        copy_exact(&mut dec, &mut tmp, total, &head, path)?;
         let file = tmp
-            .persist(&slot.path)
-            .map_err(|e| DatasetError::io(&slot.path, e.error))?;
+            .commit()
+            .map_err(|e| DatasetError::io(&slot.path, e.into()))?;
         // Read through our own handle, before any cleanup: another loader removing this entry
         // as stale cannot take the data from under us.
         let bytes = storage::bytes_of(&slot.path, file, total)?;
@@ -397,11 +404,43 @@ fn open_gzip(
         return Ok((header, bytes));
     }
 
-    // Nowhere to write: expand into memory. `total` is bounded by `limit` above.
-    let mut buf = Vec::with_capacity(total as usize);
-    buf.extend_from_slice(&head);
-    copy_exact(&mut dec, &mut buf, total, &head, path)?;
-    Ok((header, Bytes::Owned(buf)))
+    // Nowhere to write: expand into memory.
+    let bytes = expand_into_memory(&mut dec, total, &head, path)?;
+    Ok((header, bytes))
+}
+
+/// Reads the header at the start of a gzip IDX stream and checks the size it implies against
+/// `limit`; returns the header, the whole file's size and the header's raw bytes.
+fn gzip_header(
+    dec: &mut dyn Read,
+    limit: u64,
+    source: &Path,
+) -> Result<(IdxHeader, u64, Vec<u8>), DatasetError> {
+    let err = |k| DatasetError::new(source, k);
+    let (header, head) = read_stream_header(dec, true).map_err(err)?;
+    let total = header.checked_file_len().map_err(err)?;
+    if total > limit {
+        return Err(err(DatasetErrorKind::ExpansionLimit {
+            claimed: total,
+            limit,
+        }));
+    }
+    Ok((header, total, head))
+}
+
+/// Expands the rest of a gzip IDX stream into memory. The buffer grows with the data that
+/// actually arrives rather than being sized by the header up front, so a header that lies costs
+/// at most one chunk.
+fn expand_into_memory(
+    dec: &mut dyn Read,
+    total: u64,
+    head: &[u8],
+    source: &Path,
+) -> Result<Bytes, DatasetError> {
+    let mut buf = Vec::with_capacity(head.len().max(total.min(1 << 20) as usize));
+    buf.extend_from_slice(head);
+    copy_exact(dec, &mut buf, total, head, source)?;
+    Ok(Bytes::Owned(buf))
 }
 
 /// Copies the rest of an IDX stream after its header into `out`: exactly `total - head.len()`
@@ -450,8 +489,10 @@ struct Pair {
 
 impl Pair {
     fn open(images: &Path, labels: &Path, opts: &LoadOptions) -> Result<Pair, DatasetError> {
-        let images = IdxFile::open(images, opts)?;
-        let labels = IdxFile::open(labels, opts)?;
+        Pair::new(IdxFile::open(images, opts)?, IdxFile::open(labels, opts)?)
+    }
+
+    fn new(images: IdxFile, labels: IdxFile) -> Result<Pair, DatasetError> {
         let shape = match *images.dims() {
             [_, h, w] => ImageShape {
                 channels: 1,
@@ -543,9 +584,27 @@ pub fn load_pair(
     classes: Option<Vec<String>>,
     opts: &LoadOptions,
 ) -> Result<Dataset, DatasetError> {
-    let pair = Pair::open(images, labels, opts)?;
+    pair_dataset(
+        IdxFile::open(images, opts)?,
+        IdxFile::open(labels, opts)?,
+        classes,
+    )
+}
+
+/// [`load_pair`] for files already opened (for example read from memory with
+/// [`IdxFile::from_bytes`]).
+///
+/// # Errors
+/// A [`DatasetError`] naming the file at fault when the dimensions are not images / labels,
+/// the counts differ, the class names are unusable, or a label is not below the class count.
+pub fn pair_dataset(
+    images: IdxFile,
+    labels: IdxFile,
+    classes: Option<Vec<String>>,
+) -> Result<Dataset, DatasetError> {
+    let pair = Pair::new(images, labels)?;
     let classes = classes.unwrap_or_else(|| numbered_classes(pair.max_label()));
-    check_classes(&classes).map_err(|k| DatasetError::new(labels, k))?;
+    check_classes(&classes).map_err(|k| DatasetError::new(pair.labels.path(), k))?;
     pair.into_dataset(classes)
 }
 
@@ -776,6 +835,55 @@ mod tests {
         let e = IdxFile::open(&p, &opts).unwrap_err();
         expect!["header promises 108 bytes, more than the limit of 50 for this file"]
             .assert_eq(&e.kind.to_string());
+    }
+
+    /// What reading `bytes` gives, from a file and from memory: the header, or the error kind.
+    fn both_ways(bytes: &[u8]) -> (String, String) {
+        let show = |r: Result<IdxFile, DatasetError>| match r {
+            Ok(f) => format!("ok {} {:?}", f.header(), f.data()),
+            Err(e) => e.kind.to_string(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        fs::write(&p, bytes).unwrap();
+        let opts = LoadOptions::default();
+        (
+            show(IdxFile::open(&p, &opts)),
+            show(IdxFile::from_bytes(bytes.to_vec(), &opts)),
+        )
+    }
+
+    #[test]
+    fn from_bytes_reads_raw_and_gzip_and_names_memory() {
+        let good = idx_bytes(&[2, 2], &[1, 2, 3, 4]);
+        let f = IdxFile::from_bytes(gzip(&good), &LoadOptions::default()).unwrap();
+        assert_eq!((f.dims(), f.data()), (&[2, 2][..], &[1, 2, 3, 4][..]));
+        let e = IdxFile::from_bytes(good[..7].to_vec(), &LoadOptions::default()).unwrap_err();
+        expect!["<memory>: truncated: expected 12 bytes, found 7"].assert_eq(&e.to_string());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Memory and file agree on any input: valid files, gzip streams, cut or mangled ones.
+        #[test]
+        fn from_bytes_agrees_with_open(
+            dims in proptest::collection::vec(0usize..4, 0..3),
+            cut in 0usize..40,
+            flip in proptest::option::of((0usize..40, any::<u8>())),
+            gz: bool,
+        ) {
+            let n = dims.iter().product::<usize>();
+            let mut bytes = idx_bytes(&dims, &vec![7; n]);
+            if gz {
+                bytes = gzip(&bytes);
+            }
+            if let Some((at, b)) = flip && at < bytes.len() {
+                bytes[at] = b;
+            }
+            bytes.truncate(bytes.len().saturating_sub(cut % 3 * cut));
+            let (file, memory) = both_ways(&bytes);
+            prop_assert_eq!(file, memory);
+        }
     }
 
     #[test]

@@ -24,8 +24,13 @@
 //!   set), all returning [`Loaded`] (train, test, splits). [`idx::IdxFile`] and
 //!   [`idx::read_header`] read single IDX files. Compressed input is detected by content,
 //!   expanded once into a validated cache entry and mapped afterwards (see [`LoadOptions`]).
+//!   The same checks run on bytes in memory: [`idx::IdxFile::from_bytes`] with
+//!   [`idx::pair_dataset`], [`cifar10::from_bytes`] and [`cifar10::from_archive_bytes`] (what
+//!   the fuzz targets in `fuzz/` call).
 //! - [`download`]: fetches the official archives ([`mnist::download`],
 //!   [`cifar10::download`]) with a progress callback, verifying MD5s and writing atomically.
+//!   Every file this crate writes (downloads, cache entries, extracted archives) goes through
+//!   the `atomicfile` crate: whole or not at all.
 //!
 //! Every problem with outside data is a [`DatasetError`] naming the file and saying what is
 //! wrong ([`DatasetErrorKind`]); nothing sized by an untrusted header is allocated before the

@@ -25,12 +25,30 @@ pub enum ExperimentError {
         /// What went wrong.
         source: nn::TrainError,
     },
+    /// Training ran without overflowing, but an epoch's mean loss says the network gives the
+    /// right class a probability below what `f32` can hold: the learning rate is far too high.
+    #[error(
+        "training {id} diverged at epoch {epoch}: mean loss {loss:.3e}, beyond any working network; try a lower learning rate (it was {lr})"
+    )]
+    Exploded {
+        /// The network.
+        id: String,
+        /// The first such epoch (1-based).
+        epoch: usize,
+        /// Its mean training loss.
+        loss: f64,
+        /// The learning rate in use.
+        lr: f32,
+    },
     /// Evaluation found bad labels or probabilities.
     #[error(transparent)]
     Introspect(#[from] introspect::IntrospectError),
     /// A figure could not be drawn or written.
     #[error(transparent)]
     Render(#[from] render::RenderError),
+    /// An output file could not be written (its target is left as it was).
+    #[error(transparent)]
+    Write(#[from] atomicfile::Error),
     /// A file could not be written or read.
     #[error("{}: {source}", path.display())]
     Io {

@@ -1,14 +1,17 @@
-//! Writing output files: always whole, never half.
+//! Writing output files: always whole, never half. Every output of this crate (figures,
+//! summaries, reports, demos, the model cache's records) is written here or, for checkpoints,
+//! by [`nn::checkpoint::save`]; both go through the workspace's `atomicfile` crate.
 
 use std::path::Path;
 
 use crate::error::ExperimentError;
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename,
-/// creating the directory first.
+/// Writes `bytes` to `path` through [`atomicfile::write`] (a temporary file in the same
+/// directory, synced, then renamed), creating the directory first.
 ///
 /// # Errors
-/// [`ExperimentError::Io`] or [`ExperimentError::Render`] naming `path`.
+/// [`ExperimentError::Io`] when the directory cannot be created, [`ExperimentError::Write`]
+/// when the file cannot be written; both name the path.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExperimentError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| ExperimentError::Io {
@@ -16,7 +19,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExperimentError> {
             source,
         })?;
     }
-    render::write_atomic(path, bytes)?;
+    atomicfile::write(path, bytes)?;
     Ok(())
 }
 

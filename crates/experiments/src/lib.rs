@@ -10,6 +10,7 @@
 //! - [`pipeline`]: all of the above for a list of specs ([`pipeline::run`]).
 //! - [`figures`] and [`report`]: the chapter's figures by name, `reproduce.json`, summaries and
 //!   `index.html`.
+//! - [`sweep`]: a claim of the chapter checked, accuracy against hidden width and depth.
 //!
 //! This is the only crate that knows where data lives. The binary (`src/main.rs`) parses the
 //! command line and draws progress bars; everything else is here, so tests drive the same code.
@@ -25,6 +26,7 @@
 pub mod analysis;
 pub mod bench;
 pub mod data;
+pub mod demos;
 mod error;
 pub mod figures;
 pub mod io;
@@ -32,6 +34,7 @@ pub mod pipeline;
 pub mod report;
 pub mod run;
 pub mod spec;
+pub mod sweep;
 
 pub use data::DataDir;
 pub use error::ExperimentError;

@@ -71,6 +71,14 @@ enum Command {
         #[arg(long, default_value = "all")]
         dataset: String,
     },
+    /// Held-out MNIST accuracy over hidden widths and depths: does adding layers keep helping?
+    Sweep {
+        #[command(flatten)]
+        common: Common,
+        /// Training epochs of every network.
+        #[arg(long, default_value_t = 10)]
+        epochs: usize,
+    },
     /// Time our training of one network under the peer protocol; prints one JSON line.
     BenchEpochs {
         #[command(flatten)]
@@ -85,6 +93,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Ctrl-C or SIGTERM: remove the temporary files of the writes in flight, so the output
+    // folder holds whole files only, then exit as an interrupted program does. The handler runs
+    // on a thread of its own, not in signal context, so it may take locks.
+    let _ = ctrlc::set_handler(|| {
+        atomicfile::abandon_all();
+        eprintln!("interrupted: every file written so far is whole; run again to finish");
+        std::process::exit(130);
+    });
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {
@@ -165,6 +181,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("data ready in {}", dir.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sweep { common, epochs } => {
+            let opts = options(&common, false);
+            let points = experiments::sweep::run(&opts.data_dir, opts.cache_dir.as_deref(), epochs, &mut |p| {
+                println!("{:<12} {:>7} params  held-out {:.2}%  ({:.1} s)", format!("{:?}", p.hidden), p.parameters, 100.0 * p.heldout_accuracy, p.train_seconds);
+            })?;
+            experiments::io::write_json(&common.out.join("sweep.json"), &points)?;
+            let png = common.out.join("figures").join("sweep.png");
+            experiments::io::write_atomic(&png, &experiments::sweep::figure(&points).encode_png())?;
+            println!("wrote {}", png.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::BenchEpochs {
             common,
             network,
@@ -211,6 +238,7 @@ fn write_outputs(run: &ChapterRun, out: &Path) -> Result<Reproduce> {
     let start = std::time::Instant::now();
     let written = figures::write_chapter(run, &out.join("figures"))?;
     report::write_summaries(run, out)?;
+    experiments::demos::write(run, out)?;
     let r = report::reproduce(run, run.total_seconds + start.elapsed().as_secs_f64());
     experiments::io::write_json(&out.join("reproduce.json"), &r)?;
     report::write_index(run, &r, out, &report::chapter_figures(&written))?;

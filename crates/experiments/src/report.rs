@@ -171,7 +171,9 @@ fn esc(s: &str) -> String {
 }
 
 /// Writes `index.html`: the accuracy table, every figure with its caption, the
-/// template-vs-class-mean correlations, timings. It links local files only.
+/// template-vs-class-mean correlations, timings. It links local files only. Every timing sits in
+/// an element of class `secs`: they are the only part of the page that differs between two runs
+/// of the same specs on the same data.
 ///
 /// # Errors
 /// IO errors naming the file.
@@ -188,7 +190,7 @@ pub fn write_index(
     for e in &r.experiments {
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}..{}</td><td class=\"{}\">{}</td><td>{}</td><td>{:.2}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}..{}</td><td class=\"{}\">{}</td><td>{}</td><td class=\"secs\">{:.2}</td></tr>",
             esc(&e.id),
             pct(e.heldout_accuracy),
             e.chapter_accuracy.map_or("-".into(), pct),
@@ -203,7 +205,7 @@ pub fn write_index(
     }
     let _ = writeln!(
         h,
-        "</table>\n<p>Total run time {:.1} s.</p>",
+        "</table>\n<p>Total run time <span class=\"secs\">{:.1}</span> s.</p>",
         r.total_seconds
     );
     for o in &run.outcomes {

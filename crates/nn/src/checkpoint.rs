@@ -11,8 +11,9 @@
 //! The architecture comes first and is checked before any parameter is decoded: its parameter
 //! count must fit in the bytes that follow, so a corrupt header cannot cause a large allocation.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use tensor::Matrix;
 
 use crate::mlp::{Architecture, Linear, Mlp};
 
@@ -75,6 +76,36 @@ fn err(path: &Path, kind: impl Into<CheckpointErrorKind>) -> CheckpointError {
 
 fn config() -> impl bincode::config::Config {
     bincode::config::standard()
+}
+
+/// A [`Matrix`] as serialised (the same fields in the same order), decoded without building the
+/// matrix: its shape is checked here, by us, with every product checked, so no corrupt shape
+/// reaches code that assumes a sane one (the matrix's own error message multiplies the shape).
+#[derive(serde::Deserialize)]
+struct RawMatrix {
+    rows: usize,
+    cols: usize,
+    data: Vec<f32>,
+}
+
+impl RawMatrix {
+    fn into_matrix(self, layer: usize, what: &str) -> Result<Matrix, CheckpointErrorKind> {
+        let (rows, cols, len) = (self.rows, self.cols, self.data.len());
+        if rows.checked_mul(cols) != Some(len) {
+            return Err(CheckpointErrorKind::Corrupt(format!(
+                "layer {layer} {what}: a {rows}x{cols} matrix with {len} values"
+            )));
+        }
+        Matrix::from_vec(rows, cols, self.data)
+            .map_err(|_| CheckpointErrorKind::Corrupt(format!("layer {layer} {what}: bad shape")))
+    }
+}
+
+/// A [`Linear`] as serialised.
+#[derive(serde::Deserialize)]
+struct RawLinear {
+    weight: RawMatrix,
+    bias: RawMatrix,
 }
 
 /// Serialises `model` in the checkpoint format.
@@ -153,8 +184,10 @@ pub fn from_bytes(
     // Each parameter takes 4 bytes: refuse before decoding if they cannot all be there.
     let params = (0..arch.layers.len()).try_fold(0u64, |acc, l| {
         let units = arch.layers[l].units as u64;
-        units
-            .checked_mul(arch.fan_in(l) as u64 + 1)
+        // Every step checked: a corrupt header may hold any widths, `usize::MAX` included.
+        (arch.fan_in(l) as u64)
+            .checked_add(1)
+            .and_then(|w| units.checked_mul(w))
             .and_then(|p| acc.checked_add(p))
     });
     match params.and_then(|p| p.checked_mul(4)) {
@@ -167,12 +200,22 @@ pub fn from_bytes(
             )));
         }
     }
-    let (layers, used): (Vec<Linear>, usize) =
+    let (raw, used): (Vec<RawLinear>, usize) =
         bincode::serde::decode_from_slice(layer_bytes, config())
             .map_err(|e| K::Corrupt(format!("parameters: {e}")))?;
     if used != layer_bytes.len() {
         return Err(K::Corrupt("trailing bytes after the parameters".into()));
     }
+    let layers = raw
+        .into_iter()
+        .enumerate()
+        .map(|(l, r)| {
+            Ok(Linear {
+                weight: r.weight.into_matrix(l, "weight")?,
+                bias: r.bias.into_matrix(l, "bias")?,
+            })
+        })
+        .collect::<Result<Vec<_>, K>>()?;
     let desc = arch.describe();
     let model = Mlp::from_layers(arch, layers)
         .ok_or_else(|| K::Corrupt(format!("parameter shapes do not match {desc}")))?;
@@ -182,22 +225,15 @@ pub fn from_bytes(
     Ok(model)
 }
 
-/// Writes `model` to `path` atomically: a temporary file in the same directory, renamed into
-/// place, so a reader never sees a half-written checkpoint.
+/// Writes `model` to `path` atomically (through [`atomicfile::write`]: a temporary file in the
+/// same directory, synced, renamed into place), so a reader never sees a half-written
+/// checkpoint. A model with a NaN or infinite parameter is refused before anything is written.
 ///
 /// # Errors
 /// [`CheckpointError`] naming `path` when the model is not finite or the file cannot be written.
 pub fn save(model: &Mlp, path: &Path) -> Result<(), CheckpointError> {
     let bytes = to_bytes(model).map_err(|k| err(path, k))?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| err(path, e))?;
-    tmp.write_all(&bytes).map_err(|e| err(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| err(path, e))?;
-    tmp.persist(path).map_err(|e| err(path, e.error))?;
-    Ok(())
+    atomicfile::write(path, &bytes).map_err(|e| err(path, std::io::Error::from(e)))
 }
 
 /// Reads a checkpoint from `path`, checking it against `expected` when given.
@@ -265,6 +301,33 @@ mod tests {
         let mut trailing = good.clone();
         trailing.push(0);
         check_err(&trailing, None, "trailing");
+    }
+
+    #[test]
+    fn a_huge_matrix_shape_is_an_error_not_an_overflow() {
+        // Found by `cargo fuzz run checkpoint`: a valid architecture block, then a matrix that
+        // claims 2^63 x 3 values. Decoding it into a `Matrix` made its error message multiply
+        // the shape, which overflowed.
+        let arch = bincode::serde::encode_to_vec(
+            Architecture::classifier(2, &[], Activation::Identity, 1),
+            config(),
+        )
+        .unwrap();
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend(FORMAT_VERSION.to_le_bytes());
+        bytes.extend((arch.len() as u64).to_le_bytes());
+        bytes.extend(&arch);
+        // One layer: a weight of 2^63 rows (varint tag 253, then 8 bytes) x 3 columns and no
+        // data, then an empty bias; 15 bytes, enough for the 3 parameters the header counts.
+        bytes.extend([1, 253]);
+        bytes.extend((1u64 << 63).to_le_bytes());
+        bytes.extend([3, 0]);
+        bytes.extend([0, 0, 0]);
+        let e = from_bytes(&bytes, None).unwrap_err();
+        assert!(
+            matches!(&e, CheckpointErrorKind::Corrupt(m) if m.contains("9223372036854775808x3")),
+            "{e}"
+        );
     }
 
     #[test]

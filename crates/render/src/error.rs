@@ -1,6 +1,8 @@
 //! The crate's one error type, and the atomic file write that is its only source.
+//!
+//! Writing goes through the workspace's `atomicfile` crate, like every other file we write.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// A figure could not be written to `path`.
@@ -32,31 +34,31 @@ pub enum RenderErrorKind {
     Persist(io::Error),
 }
 
-/// Writes `bytes` to `path` atomically: into a temporary file in the same directory, then
-/// renamed into place, so an interrupted run never leaves a half-written figure.
+/// Writes `bytes` to `path` atomically (through [`atomicfile::write`]: a temporary file in the
+/// same directory, synced, then renamed into place), so an interrupted run never leaves a
+/// half-written figure.
 ///
 /// # Errors
 /// A [`RenderError`] naming `path` if the directory is missing or not writable, the write
 /// fails, or the rename fails.
 pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), RenderError> {
-    let path = path.as_ref();
-    let fail = |kind| RenderError {
-        path: path.to_path_buf(),
-        kind,
-    };
-    // `Path::parent` of a bare file name is "", which tempfile cannot use as a directory.
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp =
-        tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(RenderErrorKind::CreateTemp(e)))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.flush())
-        .map_err(|e| fail(RenderErrorKind::Write(e)))?;
-    tmp.persist(path)
-        .map_err(|e| fail(RenderErrorKind::Persist(e.error)))?;
-    Ok(())
+    atomicfile::write(path.as_ref(), bytes).map_err(RenderError::from)
+}
+
+impl From<atomicfile::Error> for RenderError {
+    fn from(e: atomicfile::Error) -> Self {
+        let kind = match e.kind {
+            atomicfile::ErrorKind::CreateTemp(io) => RenderErrorKind::CreateTemp(io),
+            atomicfile::ErrorKind::Write(io) => RenderErrorKind::Write(io),
+            atomicfile::ErrorKind::Persist(io) => RenderErrorKind::Persist(io),
+            // The process is being interrupted: the file was not moved into place.
+            other => RenderErrorKind::Persist(io::Error::new(
+                io::ErrorKind::Interrupted,
+                other.to_string(),
+            )),
+        };
+        RenderError { path: e.path, kind }
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,9 @@
 //!   shaded counts with recall, precision and accuracy, and as the top sample per cell;
 //! - [`diagram::mlp`], [`diagram::neuron`] and [`diagram::grid_formula`]: the network
 //!   diagrams of the chapter;
-//! - [`compose`]: stacking finished blocks.
+//! - [`compose`]: stacking finished blocks;
+//! - [`html::confusion_demo`] and [`html::weights_demo`]: the interactive demos as
+//!   self-contained HTML pages.
 //!
 //! This crate must not know about networks, datasets or training, and depends on no other
 //! crate of the workspace: callers hand it numbers, not models.
@@ -57,6 +59,7 @@ pub mod confusion;
 pub mod diagram;
 mod error;
 pub mod grid;
+pub mod html;
 mod raster;
 mod scene;
 pub mod svg;

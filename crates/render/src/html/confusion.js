@@ -94,7 +94,8 @@
     td.classList.remove("zero");
     const sheet = sheets[net.sheet];
     const size = Math.max(48, sheet.tile_width * 2 + 8);
-    td.style.width = size + "px";
+    // Numbers need little room; samples are shown at twice their size.
+    td.style.width = (view === "samples" ? size : 52) + "px";
     td.style.height = (view === "samples" ? Math.max(48, sheet.tile_height * 2 + 8) : 34) + "px";
     if (view === "numbers") {
       const share = stats.rows[a] ? c / stats.rows[a] : 0;
@@ -188,6 +189,10 @@
     foot.appendChild(fr);
     table.appendChild(foot);
 
+    $("hint").textContent =
+      "Rows are the actual class, columns the predicted one. Hover over a cell, or focus it and " +
+      "move with the arrow keys, to list its samples (at most " + net.shown + " per cell on this " +
+      "page), the most confident first.";
     accuracy.textContent = "";
     accuracy.appendChild(document.createTextNode("Accuracy "));
     accuracy.appendChild(el("b", "", pct(stats.accuracy, 2)));
@@ -307,6 +312,10 @@
     net = n;
     netMenu.value = n.id;
     build();
+    // Six samples per row (the 24 most confident fill four rows), fewer when a cell shows fewer.
+    const sheet = sheets[n.sheet];
+    const columns = Math.min(6, Math.max(3, n.shown));
+    $("panel").style.width = columns * (sheet.tile_width * 2 + 4) + (columns - 1) * 6 + 34 + "px";
     const k = stats.k;
     if (k === 0) return;
     const [a, p] = largestConfusion();

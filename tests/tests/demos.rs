@@ -1,0 +1,797 @@
+//! The two demo pages in a real browser: generates them (from small generated datasets, or from
+//! the real ones when `ML4A_DATA` is set), opens each from disk in headless Chromium through
+//! WebDriver, drives them with the mouse and the keyboard, and checks what they show against
+//! the exported summaries and the trained weights. Fails on any console error.
+//!
+//! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`);
+//! without them the test is skipped with a message, unless `CI` is set, where it fails.
+//! Screenshots go to `$ML4A_SCREENSHOTS` when set.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, ensure};
+use experiments::analysis::SUMMARY_TOPS;
+use experiments::pipeline::{self, ChapterRun, Quiet, RunOptions};
+use experiments::{DataDir, NetworkId, Spec, demos, report};
+use fantoccini::actions::{InputSource, KeyAction, KeyActions, MouseActions, PointerAction};
+use fantoccini::key::Key;
+use fantoccini::{Client, Locator};
+use introspect::Summary;
+use ml4a_tests::browser::{Driver, console_errors, tools_or_skip};
+use ml4a_tests::{write_cifar, write_mnist};
+use serde_json::{Value, json};
+
+/// The issue's limit on a page.
+const MAX_PAGE_BYTES: usize = 3_000_000;
+
+/// The chapter run the pages are generated from: the four chapter networks on the real data
+/// when `ML4A_DATA` is set (models cached under the target directory), else on small generated
+/// datasets in the official formats, trained for a few epochs.
+fn chapter_run(scratch: &Path) -> ChapterRun {
+    let specs: Vec<Spec>;
+    let opts = match std::env::var_os("ML4A_DATA").filter(|v| !v.is_empty()) {
+        Some(dir) => {
+            specs = NetworkId::ALL.iter().map(|n| n.spec()).collect();
+            RunOptions {
+                data_dir: DataDir(PathBuf::from(dir)),
+                cache_dir: Some(Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo-models")),
+                fresh: false,
+            }
+        }
+        None => {
+            write_mnist(scratch, 1200, 200, 3);
+            write_cifar(scratch, 240, 100, 4);
+            specs = NetworkId::ALL
+                .iter()
+                .map(|n| {
+                    let mut s = n.spec();
+                    s.train.epochs = 4;
+                    s
+                })
+                .collect();
+            RunOptions {
+                data_dir: DataDir(scratch.to_path_buf()),
+                cache_dir: None,
+                fresh: true,
+            }
+        }
+    };
+    pipeline::run(&specs, &opts, &mut Quiet).expect("the chapter run")
+}
+
+/// The JSON block a page embeds.
+fn page_data(html: &str) -> Value {
+    let open = "id=\"demo-data\">";
+    let start = html.find(open).expect("a data block") + open.len();
+    let end = start + html[start..].find("</script>").expect("the block's end");
+    serde_json::from_str(&html[start..end]).expect("valid JSON")
+}
+
+/// `9,305`, as the pages write counts.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn file_url(path: &Path) -> String {
+    format!(
+        "file://{}",
+        path.canonicalize().expect("the page exists").display()
+    )
+}
+
+/// The run and its pages, built once for every test of this file.
+struct Fixture {
+    run: ChapterRun,
+    out: tempfile::TempDir,
+    _scratch: tempfile::TempDir,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let scratch = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let run = chapter_run(scratch.path());
+        let pages = demos::write(&run, out.path()).expect("the demos are written");
+        report::write_summaries(&run, out.path()).expect("the summaries are written");
+        for p in &pages {
+            println!("{}: {} bytes", p.path.display(), p.bytes);
+            assert!(p.bytes < MAX_PAGE_BYTES, "{} is too big", p.path.display());
+            assert_eq!(std::fs::metadata(&p.path).unwrap().len() as usize, p.bytes);
+        }
+        Fixture {
+            run,
+            out,
+            _scratch: scratch,
+        }
+    })
+}
+
+/// Squeezed into a smaller budget, the pages shrink by their stated rules: fewer samples per
+/// cell (each cell still its most confident ones, in order), fewer snapshots (first and last
+/// kept).
+#[test]
+fn pages_shrink_to_their_budget() {
+    let f = fixture();
+    let full_confusion =
+        std::fs::read_to_string(f.out.path().join("demos/confusion.html")).unwrap();
+    let full = page_data(&full_confusion);
+    let budget = full_confusion.len() * 2 / 3;
+    let small = demos::confusion_page(&f.run, budget);
+    assert!(small.len() <= budget, "{} > {budget}", small.len());
+    let squeezed = page_data(&small);
+    let mut shrunk = false;
+    for (n, net) in full["networks"].as_array().unwrap().iter().enumerate() {
+        let cut = &squeezed["networks"][n];
+        let shown = cut["shown"].as_u64().unwrap() as usize;
+        shrunk |= shown < SUMMARY_TOPS;
+        for (a, row) in net["tops"].as_array().unwrap().iter().enumerate() {
+            for (p, cell) in row.as_array().unwrap().iter().enumerate() {
+                let cell = cell.as_array().unwrap();
+                let kept = cut["tops"][a][p].as_array().unwrap();
+                assert_eq!(kept.len(), cell.len().min(shown), "cell ({a}, {p})");
+                for (x, y) in kept.iter().zip(cell) {
+                    // Same sample and probability; tile numbers differ between sheets.
+                    assert_eq!((&x[0], &x[2]), (&y[0], &y[2]), "cell ({a}, {p})");
+                }
+            }
+        }
+    }
+    assert!(shrunk, "some network shows fewer samples per cell");
+
+    let full_weights = std::fs::read_to_string(f.out.path().join("demos/weights.html")).unwrap();
+    let budget = full_weights.len() * 2 / 3;
+    let small = demos::weights_page(&f.run, budget);
+    assert!(small.len() <= budget, "{} > {budget}", small.len());
+    for (net, o) in page_data(&small)["networks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&f.run.outcomes)
+    {
+        let epochs: Vec<u64> = net["snapshots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["epoch"].as_u64().unwrap())
+            .collect();
+        let last = o.trained.snapshots.len() as u64 - 1;
+        assert!(epochs.len() < last as usize + 1, "{epochs:?}");
+        assert_eq!(
+            (epochs[0], epochs[epochs.len() - 1]),
+            (0, last),
+            "{epochs:?}"
+        );
+    }
+}
+
+#[test]
+fn demo_pages_work_in_a_browser() {
+    let f = fixture();
+    let Some(tools) = tools_or_skip("demo_pages_work_in_a_browser") else {
+        return;
+    };
+    let shots = std::env::var_os("ML4A_SCREENSHOTS").map(PathBuf::from);
+    if let Some(dir) = &shots {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+
+    let driver = Driver::start(&tools.chromedriver).expect("chromedriver starts");
+    let profile = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let result = rt.block_on(async {
+        let client = driver
+            .session(&tools.chromium, profile.path(), 1400, 1400)
+            .await?;
+        let checks = async {
+            confusion_page(&client, &f.run, f.out.path(), shots.as_deref()).await?;
+            weights_page(&client, &f.run, f.out.path(), shots.as_deref()).await
+        }
+        .await;
+        // Close the session whatever happened, so the browser exits before the driver is killed.
+        let closed = client.close().await;
+        checks?;
+        closed.context("closing the session")
+    });
+    drop(driver);
+    if let Err(e) = result {
+        panic!("{e:#}");
+    }
+}
+
+/// Runs `script` in the page and returns its value.
+async fn js(c: &Client, script: &str) -> Result<Value> {
+    c.execute(script, vec![])
+        .await
+        .with_context(|| format!("running {script}"))
+}
+
+/// Fails with the page's console errors, if any.
+async fn no_console_errors(c: &Client, page: &str) -> Result<()> {
+    let errors = console_errors(c).await?;
+    ensure!(errors.is_empty(), "{page}: console errors: {errors:#?}");
+    Ok(())
+}
+
+/// Fails when the page loaded anything but `data:` URLs: it must work offline.
+async fn nothing_fetched(c: &Client, page: &str) -> Result<()> {
+    let fetched = js(
+        c,
+        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith('data:'))",
+    )
+    .await?;
+    ensure!(fetched == json!([]), "{page} fetched {fetched}");
+    Ok(())
+}
+
+async fn screenshot(c: &Client, dir: Option<&Path>, name: &str) -> Result<()> {
+    if let Some(dir) = dir {
+        let png = c.screenshot().await?;
+        let path = dir.join(name);
+        std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
+        println!("screenshot {}", path.display());
+    }
+    Ok(())
+}
+
+async fn hover(c: &Client, css: &str) -> Result<()> {
+    let element = c.find(Locator::Css(css)).await.context(css.to_string())?;
+    let mouse = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+        element,
+        duration: Some(Duration::from_millis(50)),
+        x: 0.0,
+        y: 0.0,
+    });
+    c.perform_actions(mouse).await?;
+    Ok(())
+}
+
+async fn press(c: &Client, key: Key) -> Result<()> {
+    let k: char = key.into();
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: k })
+        .then(KeyAction::Up { value: k });
+    c.perform_actions(keys).await?;
+    Ok(())
+}
+
+fn cell_css(a: usize, p: usize) -> String {
+    format!("#matrix td.cell[data-a=\"{a}\"][data-p=\"{p}\"]")
+}
+
+/// A percentage as the page writes it, e.g. `"93.1%"` for 0.93125 (either neighbour of an
+/// exact tie is accepted: JavaScript and Rust round ties differently).
+fn check_percent(text: &str, value: f64, digits: i32, what: &str) -> Result<()> {
+    let shown: f64 = text
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| anyhow!("{what}: {text:?} is not a percentage"))?;
+    let step = 10f64.powi(-digits);
+    ensure!(
+        (shown - 100.0 * value).abs() <= step / 2.0 + 1e-9,
+        "{what}: shows {text}, expected {}%",
+        100.0 * value
+    );
+    Ok(())
+}
+
+/// The panel must show exactly cell (a, p)'s most confident samples, in order, each with its
+/// probability, as the exported summary lists them.
+async fn check_panel(c: &Client, s: &Summary, shown: usize, a: usize, p: usize) -> Result<()> {
+    let classes = &s.meta.classes;
+    let title = c.find(Locator::Id("panel-title")).await?.text().await?;
+    ensure!(
+        title == format!("actual {} predicted as {}", classes[a], classes[p]),
+        "panel title {title:?} for cell ({a}, {p})"
+    );
+    let figures = js(
+        c,
+        "return [...document.querySelectorAll('#panel-samples figure.sample')].map(f => \
+         [f.dataset.index, f.dataset.prob, f.querySelector('figcaption').textContent, f.className])",
+    )
+    .await?;
+    let figures = figures.as_array().cloned().unwrap_or_default();
+    let count = s.confusion[a][p] as usize;
+    let expected = &s.tops[a][p][..count.min(shown)];
+    ensure!(
+        figures.len() == expected.len(),
+        "cell ({a}, {p}) of {}: the panel shows {} samples, the summary lists {} (count {count}, shown {shown})",
+        s.meta.model,
+        figures.len(),
+        expected.len()
+    );
+    for (i, (f, want)) in figures.iter().zip(expected).enumerate() {
+        let index: usize = f[0].as_str().unwrap_or("").parse()?;
+        let prob: f32 = f[1].as_str().unwrap_or("").parse()?;
+        ensure!(
+            index == s.meta.first_index + want.index,
+            "cell ({a}, {p}) rank {i}: sample {index}, expected {}",
+            s.meta.first_index + want.index
+        );
+        ensure!(
+            prob == want.prob,
+            "cell ({a}, {p}) rank {i}: probability {prob}, expected {}",
+            want.prob
+        );
+        check_percent(
+            f[2].as_str().unwrap_or(""),
+            f64::from(want.prob),
+            1,
+            "sample caption",
+        )?;
+        let frame = if a == p { "ok" } else { "bad" };
+        ensure!(f[3] == json!(format!("sample {frame}")), "frame of {f}");
+    }
+    let note = c.find(Locator::Id("panel-note")).await?.text().await?;
+    let lead = match count {
+        0 => "No samples".to_string(),
+        1 => "1 sample".to_string(),
+        n => format!("{} samples", thousands(n as u64)),
+    };
+    ensure!(
+        note.starts_with(&lead),
+        "panel note {note:?} for a count of {count}"
+    );
+    Ok(())
+}
+
+/// Which cell the keyboard focus is on.
+async fn focused_cell(c: &Client) -> Result<(usize, usize)> {
+    let v = js(
+        c,
+        "const e = document.activeElement; return [e.dataset.a, e.dataset.p].map(Number)",
+    )
+    .await?;
+    let get = |i: usize| v[i].as_u64().map(|x| x as usize);
+    match (get(0), get(1)) {
+        (Some(a), Some(p)) => Ok((a, p)),
+        _ => Err(anyhow!("the focus is not on a cell: {v}")),
+    }
+}
+
+async fn confusion_page(
+    c: &Client,
+    run: &ChapterRun,
+    out: &Path,
+    shots: Option<&Path>,
+) -> Result<()> {
+    let path = out.join("demos/confusion.html");
+    let data = page_data(&std::fs::read_to_string(&path)?);
+    c.goto(&file_url(&path)).await?;
+    no_console_errors(c, "confusion.html on load").await?;
+    nothing_fetched(c, "confusion.html").await?;
+
+    let ids: Vec<String> = run
+        .outcomes
+        .iter()
+        .map(|o| o.trained.spec.id.clone())
+        .collect();
+    let options = js(
+        c,
+        "return [...document.querySelectorAll('#net option')].map(o => o.value)",
+    )
+    .await?;
+    ensure!(options == json!(ids), "network menu {options}");
+
+    let menu = c.find(Locator::Id("net")).await?;
+    for (n, id) in ids.iter().enumerate() {
+        menu.select_by_value(id).await?;
+        let s: Summary = serde_json::from_slice(&std::fs::read(
+            out.join("summaries").join(format!("{id}.json")),
+        )?)?;
+        let k = s.n_classes;
+        let shown = data["networks"][n]["shown"]
+            .as_u64()
+            .ok_or_else(|| anyhow!("no cap for {id}"))? as usize;
+        ensure!(
+            (1..=SUMMARY_TOPS).contains(&shown),
+            "{id} shows {shown} per cell"
+        );
+        if std::env::var_os("ML4A_DATA").is_none() || id.starts_with("mnist") {
+            // Small pages (and MNIST's small digits) fit every sample the summaries keep.
+            ensure!(shown == SUMMARY_TOPS, "{id} shows only {shown} per cell");
+        }
+
+        // The table: counts, recall, precision and accuracy as the summary has them.
+        let accuracy = c.find(Locator::Id("accuracy")).await?.text().await?;
+        let acc = s.accuracy.unwrap_or(0.0);
+        let counted = format!(
+            "({} of {} correct)",
+            thousands(s.correct),
+            thousands(s.total)
+        );
+        ensure!(
+            accuracy.starts_with("Accuracy ") && accuracy.contains(&counted),
+            "accuracy line {accuracy:?} lacks {counted:?}"
+        );
+        check_percent(
+            accuracy
+                .split_whitespace()
+                .nth(1)
+                .ok_or_else(|| anyhow!("accuracy line {accuracy:?}"))?,
+            acc,
+            2,
+            "accuracy",
+        )?;
+        let table = js(
+            c,
+            "return {cells: [...document.querySelectorAll('#matrix tbody tr')].map(r => \
+             [...r.querySelectorAll('td.cell')].map(td => td.textContent)), \
+             recall: [...document.querySelectorAll('#matrix td.recall')].map(td => td.textContent), \
+             precision: [...document.querySelectorAll('#matrix td.precision')].map(td => td.textContent), \
+             total: document.querySelector('#matrix td.total').textContent, \
+             focusable: [...document.querySelectorAll('#matrix td.cell')].filter(td => td.hasAttribute('tabindex') && td.getAttribute('aria-label')).length, \
+             tabStops: [...document.querySelectorAll('#matrix td.cell')].filter(td => td.tabIndex === 0).length}",
+        )
+        .await?;
+        for a in 0..k {
+            for p in 0..k {
+                let text = table["cells"][a][p].as_str().unwrap_or("");
+                let count: u64 = text.replace(',', "").parse()?;
+                ensure!(
+                    count == s.confusion[a][p],
+                    "{id} cell ({a}, {p}) shows {text}"
+                );
+            }
+            let recall = table["recall"][a].as_str().unwrap_or("");
+            match s.recall[a] {
+                Some(r) => check_percent(recall, r, 1, "recall")?,
+                None => ensure!(recall == "–", "recall {recall:?} of an empty row"),
+            }
+            let precision = table["precision"][a].as_str().unwrap_or("");
+            match s.precision[a] {
+                Some(v) => check_percent(precision, v, 1, "precision")?,
+                None => ensure!(precision == "–", "precision {precision:?}"),
+            }
+        }
+        check_percent(table["total"].as_str().unwrap_or(""), acc, 1, "corner")?;
+        ensure!(
+            table["focusable"] == json!(k * k),
+            "focusable cells: {table}"
+        );
+        ensure!(
+            table["tabStops"] == json!(1),
+            "one tab stop in the table: {table}"
+        );
+
+        // Hover a diagonal cell, then an off-diagonal one with samples.
+        let (ca, _) = (0..k)
+            .flat_map(|a| (0..k).map(move |p| (a, p)))
+            .filter(|&(a, p)| a != p)
+            .max_by_key(|&(a, p)| (s.confusion[a][p], std::cmp::Reverse((a, p))))
+            .unwrap_or((0, 0));
+        let diagonal = if ca + 1 < k { ca + 1 } else { 0 };
+        hover(c, &cell_css(diagonal, diagonal)).await?;
+        check_panel(c, &s, shown, diagonal, diagonal).await?;
+        let off = (0..k)
+            .flat_map(|a| (0..k).map(move |p| (a, p)))
+            .filter(|&(a, p)| a != p && s.confusion[a][p] > 0)
+            .min_by_key(|&(a, p)| (s.confusion[a][p], a, p));
+        if let Some((a, p)) = off {
+            hover(c, &cell_css(a, p)).await?;
+            check_panel(c, &s, shown, a, p).await?;
+        }
+        if id == "mnist-2layer" {
+            // The chapter's cell: threes taken for fives.
+            hover(c, &cell_css(3, 5)).await?;
+            check_panel(c, &s, shown, 3, 5).await?;
+            screenshot(c, shots, "confusion-numbers.png").await?;
+        }
+
+        // The keyboard: click a cell, move with the arrows, the panel follows the focus.
+        c.find(Locator::Css(&cell_css(0, 0))).await?.click().await?;
+        ensure!(focused_cell(c).await? == (0, 0), "click focuses the cell");
+        press(c, Key::Right).await?;
+        press(c, Key::Down).await?;
+        ensure!(focused_cell(c).await? == (1, 1), "arrows move the focus");
+        check_panel(c, &s, shown, 1, 1).await?;
+        press(c, Key::Left).await?;
+        press(c, Key::Left).await?; // stays in the first column
+        ensure!(
+            focused_cell(c).await? == (1, 0),
+            "the focus stays in the table"
+        );
+        check_panel(c, &s, shown, 1, 0).await?;
+        press(c, Key::End).await?;
+        ensure!(
+            focused_cell(c).await? == (1, k - 1),
+            "End goes to the row's end"
+        );
+        if id == "mnist-1layer" {
+            screenshot(c, shots, "confusion-keyboard.png").await?;
+        }
+
+        // The view switch: each cell shows its most confident sample in a green or red frame.
+        c.find(Locator::Css("label[for=view-samples]"))
+            .await?
+            .click()
+            .await?;
+        let frames = js(
+            c,
+            "return [...document.querySelectorAll('#matrix td.cell')].map(td => { \
+             const f = td.querySelector('.frame'); \
+             return f ? [Number(td.dataset.a), Number(td.dataset.p), Number(f.dataset.index), f.className, f.style.opacity] : null })",
+        )
+        .await?;
+        for (i, f) in frames
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let (a, p) = (i / k, i % k);
+            match s.tops[a][p].first() {
+                None => ensure!(f.is_null(), "empty cell ({a}, {p}) shows {f}"),
+                Some(top) => {
+                    ensure!(
+                        f[2] == json!(s.meta.first_index + top.index),
+                        "cell ({a}, {p}) shows sample {} not {}",
+                        f[2],
+                        s.meta.first_index + top.index
+                    );
+                    let frame = if a == p { "frame ok" } else { "frame bad" };
+                    ensure!(f[3] == json!(frame), "cell ({a}, {p}) frame {}", f[3]);
+                    let opacity: f64 = f[4].as_str().unwrap_or("").parse()?;
+                    let want = 0.15 + 0.85 * f64::from(top.prob);
+                    ensure!(
+                        (opacity - want).abs() < 1e-3,
+                        "cell ({a}, {p}) opacity {opacity}, confidence {}",
+                        top.prob
+                    );
+                }
+            }
+        }
+        if let Some((a, p)) = off {
+            hover(c, &cell_css(a, p)).await?;
+            check_panel(c, &s, shown, a, p).await?;
+        }
+        if id == "mnist-2layer" {
+            hover(c, &cell_css(3, 5)).await?;
+            screenshot(c, shots, "confusion-samples.png").await?;
+        }
+        if id == "cifar-2layer" {
+            hover(c, &cell_css(3, 5)).await?; // cats taken for dogs
+            check_panel(c, &s, shown, 3, 5).await?;
+            screenshot(c, shots, "confusion-cifar-samples.png").await?;
+        }
+        c.find(Locator::Css("label[for=view-numbers]"))
+            .await?
+            .click()
+            .await?;
+        let first = js(
+            c,
+            "return document.querySelector('#matrix td.cell').textContent",
+        )
+        .await?;
+        ensure!(
+            first == json!(thousands(s.confusion[0][0])),
+            "back to numbers: {first}"
+        );
+        if id == "cifar-2layer" {
+            hover(c, &cell_css(3, 5)).await?;
+            screenshot(c, shots, "confusion-cifar-numbers.png").await?;
+        }
+        no_console_errors(c, &format!("confusion.html with {id}")).await?;
+    }
+    Ok(())
+}
+
+async fn weights_page(
+    c: &Client,
+    run: &ChapterRun,
+    out: &Path,
+    shots: Option<&Path>,
+) -> Result<()> {
+    let path = out.join("demos/weights.html");
+    let data = page_data(&std::fs::read_to_string(&path)?);
+    c.goto(&file_url(&path)).await?;
+    no_console_errors(c, "weights.html on load").await?;
+    nothing_fetched(c, "weights.html").await?;
+
+    let groups = js(
+        c,
+        "return [...document.querySelectorAll('input[name=dataset]')].map(i => i.value)",
+    )
+    .await?;
+    ensure!(
+        groups == json!(["MNIST", "CIFAR-10"]),
+        "dataset switch {groups}"
+    );
+    for (g, group) in ["MNIST", "CIFAR-10"].iter().enumerate() {
+        c.find(Locator::Css(&format!("label[for=dataset-{g}]")))
+            .await?
+            .click()
+            .await?;
+        let prefix = if g == 0 { "mnist" } else { "cifar" };
+        let outcomes: Vec<_> = run
+            .outcomes
+            .iter()
+            .filter(|o| o.trained.spec.id.starts_with(prefix))
+            .collect();
+        let sections = js(
+            c,
+            "return [...document.querySelectorAll('section.net')].map(s => s.dataset.id)",
+        )
+        .await?;
+        let ids: Vec<&str> = outcomes
+            .iter()
+            .map(|o| o.trained.spec.id.as_str())
+            .collect();
+        ensure!(sections == json!(ids), "{group} shows {sections}");
+
+        // The slider starts on the trained weights.
+        let last = outcomes[0].trained.snapshots.len() - 1;
+        check_epoch(c, &data, run, last).await?;
+        if g == 0 {
+            screenshot(c, shots, "weights-mnist.png").await?;
+        } else {
+            screenshot(c, shots, "weights-cifar.png").await?;
+        }
+        // Keyboard on the slider: Home is the start, each arrow one epoch.
+        c.find(Locator::Id("epoch")).await?.click().await?;
+        press(c, Key::Home).await?;
+        check_epoch(c, &data, run, 0).await?;
+        if g == 0 {
+            screenshot(c, shots, "weights-mnist-epoch0.png").await?;
+        }
+        press(c, Key::Right).await?;
+        check_epoch(c, &data, run, 1).await?;
+        if g == 0 {
+            screenshot(c, shots, "weights-mnist-epoch1.png").await?;
+        }
+        press(c, Key::End).await?;
+        check_epoch(c, &data, run, last).await?;
+        no_console_errors(c, &format!("weights.html with {group}")).await?;
+    }
+    // Play, from the end, restarts at the first snapshot and runs to the end.
+    c.find(Locator::Id("play")).await?.click().await?;
+    let state = "return [document.getElementById('epoch').value, document.getElementById('epoch').max, \
+                 document.getElementById('play').textContent]";
+    let mut now = js(c, state).await?;
+    ensure!(now[2] == json!("Pause"), "playing: {now}");
+    for _ in 0..200 {
+        if now[2] == json!("Play") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        now = js(c, state).await?;
+    }
+    ensure!(
+        now[2] == json!("Play") && now[0] == now[1],
+        "play ends at the last epoch: {now}"
+    );
+    no_console_errors(c, "weights.html after playing").await?;
+    Ok(())
+}
+
+/// Every visible network shows snapshot `epoch`: the epoch number, the training stats of that
+/// epoch, each unit's tile of that snapshot, and the bars of that snapshot's output weights.
+async fn check_epoch(c: &Client, data: &Value, run: &ChapterRun, epoch: usize) -> Result<()> {
+    let value = c.find(Locator::Id("epoch-value")).await?.text().await?;
+    ensure!(
+        value == epoch.to_string(),
+        "slider label {value:?}, expected {epoch}"
+    );
+    let shown = js(
+        c,
+        "return [...document.querySelectorAll('section.net')].map(s => ({ \
+         id: s.dataset.id, stats: s.querySelector('.stats').textContent, \
+         tiles: [...s.querySelectorAll('.unit .tile')].map(t => t.style.backgroundPosition), \
+         width: s.querySelector('.unit .tile').style.width, \
+         bars: [...s.querySelectorAll('.bar')].map(b => Number(b.dataset.weight)) }))",
+    )
+    .await?;
+    for sec in shown.as_array().cloned().unwrap_or_default() {
+        let id = sec["id"].as_str().unwrap_or("");
+        let o = run
+            .get(id)
+            .ok_or_else(|| anyhow!("a section for unknown network {id}"))?;
+        let net = data["networks"]
+            .as_array()
+            .and_then(|n| n.iter().find(|n| n["id"] == json!(id)))
+            .ok_or_else(|| anyhow!("{id} is not in the page data"))?;
+        let t = &o.trained;
+        let snap = epoch.min(t.snapshots.len() - 1);
+        ensure!(
+            net["snapshots"][snap]["epoch"] == json!(snap),
+            "{id}: the page keeps every snapshot"
+        );
+        let stats = sec["stats"].as_str().unwrap_or("");
+        match snap.checked_sub(1).map(|e| &t.epochs[e]) {
+            None => {
+                ensure!(stats.contains("before training"), "{id} at 0: {stats:?}");
+                let zero = t.snapshots[0].layers()[0]
+                    .weight
+                    .as_slice()
+                    .iter()
+                    .all(|&w| w == 0.0);
+                ensure!(
+                    stats.contains("Every weight is zero") == zero,
+                    "{id} at 0 (all zero: {zero}): {stats:?}"
+                );
+            }
+            Some(r) => {
+                let loss = format!("training loss {:.3}", r.loss);
+                ensure!(
+                    stats.contains(&loss),
+                    "{id} epoch {snap}: {stats:?} lacks {loss:?}"
+                );
+            }
+        }
+        // Tile u of snapshot s is number s * units + u of the sheet.
+        let units = t.model.layers()[0].weight.rows();
+        let columns = net["sheet"]["columns"].as_u64().unwrap_or(1) as usize;
+        let w: f64 = sec["width"]
+            .as_str()
+            .unwrap_or("")
+            .trim_end_matches("px")
+            .parse()?;
+        let h = w * net["sheet"]["tile_height"].as_f64().unwrap_or(1.0)
+            / net["sheet"]["tile_width"].as_f64().unwrap_or(1.0);
+        let tiles = sec["tiles"].as_array().cloned().unwrap_or_default();
+        ensure!(
+            tiles.len() == units,
+            "{id}: {} tiles for {units} units",
+            tiles.len()
+        );
+        for (u, pos) in tiles.iter().enumerate() {
+            let i = snap * units + u;
+            let px = |v: f64| {
+                if v == 0.0 {
+                    "0px".to_string()
+                } else {
+                    format!("{v}px")
+                }
+            };
+            let want = format!(
+                "{} {}",
+                px(-((i % columns) as f64) * w),
+                px(-((i / columns) as f64) * h)
+            );
+            ensure!(
+                pos == &json!(want),
+                "{id} unit {u} at epoch {snap}: {pos} not {want}"
+            );
+        }
+        // The bars are the output layer's weights of that snapshot, to 3 significant digits.
+        let bars = sec["bars"].as_array().cloned().unwrap_or_default();
+        let layers = t.snapshots[snap].layers();
+        if layers.len() == 2 {
+            let wts = &layers[1].weight;
+            ensure!(
+                bars.len() == wts.rows() * wts.cols(),
+                "{id}: {} bars",
+                bars.len()
+            );
+            for (i, b) in bars.iter().enumerate() {
+                let got = b.as_f64().unwrap_or(f64::NAN);
+                let want = f64::from(wts.as_slice()[i]);
+                ensure!(
+                    (got - want).abs() <= 5.01e-3 * want.abs() + 1e-12,
+                    "{id} bar {i} at epoch {snap}: {got} vs weight {want}"
+                );
+            }
+        } else {
+            ensure!(
+                bars.is_empty(),
+                "{id} has no hidden layer, yet {} bars",
+                bars.len()
+            );
+        }
+    }
+    Ok(())
+}
