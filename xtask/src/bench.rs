@@ -132,6 +132,11 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<std::process::ExitCode
                 let out = Command::new(py)
                     .current_dir(root.join("xtask/peers"))
                     .env("OMP_NUM_THREADS", "2")
+                    // Set on some machines to work around old OpenBLAS builds; they force a slow
+                    // generic kernel on a current numpy, which would make the peer look worse
+                    // than it is.
+                    .env_remove("OPENBLAS_CORETYPE")
+                    .env_remove("OPENBLAS_L2_SIZE")
                     .args([script, net, &data_dir, &epochs.to_string()])
                     .output()?;
                 if !out.status.success() {

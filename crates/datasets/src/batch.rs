@@ -253,7 +253,9 @@ fn prefetch(bytes: &[u8]) {
     for line in bytes.chunks(64) {
         // SAFETY: prefetching is a hint that never faults; SSE is part of x86-64.
         unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr().cast());
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                line.as_ptr().cast(),
+            );
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -271,7 +273,11 @@ fn fill_formula<const TWO: bool>(
     data: &mut [f32],
 ) {
     let plane = f.shape.plane_len();
-    for (r, (row, &i)) in data.chunks_exact_mut(f.shape.len()).zip(indices).enumerate() {
+    for (r, (row, &i)) in data
+        .chunks_exact_mut(f.shape.len())
+        .zip(indices)
+        .enumerate()
+    {
         if let Some(&ahead) = indices.get(r + PREFETCH_ROWS) {
             prefetch(view.image(ahead));
         }

@@ -183,9 +183,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Sweep { common, epochs } => {
             let opts = options(&common, false);
-            let points = experiments::sweep::run(&opts.data_dir, opts.cache_dir.as_deref(), epochs, &mut |p| {
-                println!("{:<12} {:>7} params  held-out {:.2}%  ({:.1} s)", format!("{:?}", p.hidden), p.parameters, 100.0 * p.heldout_accuracy, p.train_seconds);
-            })?;
+            let points = experiments::sweep::run(
+                &opts.data_dir,
+                opts.cache_dir.as_deref(),
+                epochs,
+                &mut |p| {
+                    println!(
+                        "{:<12} {:>7} params  held-out {:.2}%  ({:.1} s)",
+                        format!("{:?}", p.hidden),
+                        p.parameters,
+                        100.0 * p.heldout_accuracy,
+                        p.train_seconds
+                    );
+                },
+            )?;
             experiments::io::write_json(&common.out.join("sweep.json"), &points)?;
             let png = common.out.join("figures").join("sweep.png");
             experiments::io::write_atomic(&png, &experiments::sweep::figure(&points).encode_png())?;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 /// The non-linearity applied after a layer's affine map.
 ///
 /// Each derivative is written in terms of the activation's *output* `y = f(x)`, which is what
-/// the backward pass keeps: sigmoid' = y(1 - y), tanh' = 1 - y², relu' = [y > 0].
+/// the backward pass keeps: sigmoid' = y(1 - y), tanh' = 1 - y², relu' = 1 if y > 0 else 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Activation {
     /// `f(x) = x`: the output layer, whose logits go to softmax cross-entropy.

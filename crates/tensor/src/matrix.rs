@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A shape did not match the data it was given.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a {rows}x{cols} matrix needs {} values, got {len}", rows * cols)]
+#[error("a {rows}x{cols} matrix needs {} values, got {len}", *rows as u128 * *cols as u128)]
 pub struct ShapeError {
     /// Rows asked for.
     pub rows: usize,
