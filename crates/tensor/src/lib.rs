@@ -3,7 +3,7 @@
 //! [`Matrix`] owns its values; [`MatrixView`] borrows a contiguous range of rows, which is how a
 //! mini-batch is taken without a copy. [`ops`] holds the products in the transposed
 //! combinations that forward and backward passes use ([`ops::gemm`]), a row-broadcast add, a
-//! row softmax and an argmax. [`reference`] keeps slow, obviously correct versions as oracles.
+//! row softmax and an argmax. [`reference`](mod@reference) keeps slow, obviously correct versions as oracles.
 //!
 //! The products whose output has at most 16 columns (a forward pass into 10 units) or rows (the
 //! weight gradient of 10 units) run on hand-written kernels, compiled for AVX2 + FMA when the
