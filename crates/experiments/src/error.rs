@@ -25,21 +25,6 @@ pub enum ExperimentError {
         /// What went wrong.
         source: nn::TrainError,
     },
-    /// Training ran without overflowing, but an epoch's mean loss says the network gives the
-    /// right class a probability below what `f32` can hold: the learning rate is far too high.
-    #[error(
-        "training {id} diverged at epoch {epoch}: mean loss {loss:.3e}, beyond any working network; try a lower learning rate (it was {lr})"
-    )]
-    Exploded {
-        /// The network.
-        id: String,
-        /// The first such epoch (1-based).
-        epoch: usize,
-        /// Its mean training loss.
-        loss: f64,
-        /// The learning rate in use.
-        lr: f32,
-    },
     /// Evaluation found bad labels or probabilities.
     #[error(transparent)]
     Introspect(#[from] introspect::IntrospectError),

@@ -63,10 +63,8 @@ pub fn cache_key(spec: &Spec, data: &Loaded) -> String {
 /// with the same key exists there. `on_epoch` sees every epoch of a real training run.
 ///
 /// # Errors
-/// [`ExperimentError::Train`] when training diverges (a non-finite loss or weight; the error names
-/// the epoch and batch), [`ExperimentError::Exploded`] when an epoch's mean loss is finite but
-/// absurd (see `max_mean_loss`); nothing is cached then. Otherwise an IO or checkpoint error from
-/// the cache.
+/// [`ExperimentError::Train`] when training diverges (the error names the epoch and batch);
+/// nothing is cached then. Otherwise an IO or checkpoint error from the cache.
 pub fn train(
     spec: &Spec,
     data: &Loaded,
@@ -86,11 +84,7 @@ pub fn train(
     let mut model = Mlp::new(arch, spec.init, &mut init::rng(spec.init_seed));
     let mut snapshots = vec![model.clone()];
     let start = Instant::now();
-    let mut exploded: Option<(usize, f64)> = None;
     let epochs = nn::train(&mut model, &spec.train, &feed, &mut |r, m| {
-        if exploded.is_none() && (r.loss.is_nan() || r.loss > max_mean_loss()) {
-            exploded = Some((r.epoch, r.loss));
-        }
         snapshots.push(m.clone());
         on_epoch(r);
     })
@@ -98,14 +92,6 @@ pub fn train(
         id: spec.id.clone(),
         source,
     })?;
-    if let Some((epoch, loss)) = exploded {
-        return Err(ExperimentError::Exploded {
-            id: spec.id.clone(),
-            epoch,
-            loss,
-            lr: spec.train.sgd.lr,
-        });
-    }
     let train_seconds = start.elapsed().as_secs_f64();
     let bytes = checkpoint::to_bytes(&model).map_err(|kind| checkpoint::CheckpointError {
         path: PathBuf::from(&spec.id),
@@ -126,14 +112,6 @@ pub fn train(
         store(&trained, dir)?;
     }
     Ok(trained)
-}
-
-/// The largest mean cross-entropy a sane network can have: `-ln` of the smallest normal `f32`.
-/// Above it, the probability the network gives the right class is, on average, below anything
-/// `f32` can hold. Weights and loss may still be finite (a learning rate of `1e30` scales the
-/// weights to about `1e30` without overflowing), but such a model is garbage and is refused.
-fn max_mean_loss() -> f64 {
-    -f64::from(f32::MIN_POSITIVE).ln()
 }
 
 /// The cache entry of a spec id and key under the cache root.

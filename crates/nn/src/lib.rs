@@ -45,4 +45,6 @@ pub use activation::Activation;
 pub use init::Init;
 pub use mlp::{Architecture, Gradients, LayerSpec, Linear, Mlp, Trace};
 pub use optim::{Optimizer, Sgd, SgdConfig};
-pub use train::{BatchSource, EpochReport, InMemory, TrainConfig, TrainError, train};
+pub use train::{
+    BatchSource, EpochReport, InMemory, MAX_MEAN_LOSS, TrainConfig, TrainError, train,
+};

@@ -10,6 +10,13 @@ use crate::init;
 use crate::mlp::{Mlp, Workspace};
 use crate::optim::{Optimizer, Sgd, SgdConfig};
 
+/// The largest mean cross-entropy of a batch that a network still learning can have: `-ln` of
+/// the smallest normal `f32` (about 87.3). Above it the probability given to the right class is,
+/// on average, below anything `f32` holds. A far too high learning rate can get there with every
+/// weight and loss still finite (lr `1e30` scales the weights to about `1e30`), so finiteness
+/// alone does not catch it.
+pub const MAX_MEAN_LOSS: f64 = 87.336_544_750_553_1;
+
 /// Where training rows come from. `nn` knows no file format: a dataset crate, an in-memory
 /// matrix or a generator can all feed [`train`] through this trait.
 pub trait BatchSource: Sync {
@@ -93,16 +100,17 @@ pub struct EpochReport {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TrainError {
-    /// The loss or a weight became NaN or infinite.
+    /// The loss or a weight became NaN or infinite, or a batch's mean loss passed
+    /// [`MAX_MEAN_LOSS`].
     #[error(
-        "training diverged at epoch {epoch}, batch {batch}: the {what} is not finite; try a lower learning rate (it was {lr})"
+        "training diverged at epoch {epoch}, batch {batch}: {what}; try a lower learning rate (it was {lr})"
     )]
     Diverged {
         /// 1-based epoch.
         epoch: usize,
         /// 0-based batch within the epoch.
         batch: usize,
-        /// `"loss"` or `"weights"`.
+        /// What gave it away, in words.
         what: &'static str,
         /// The learning rate in use.
         lr: f32,
@@ -181,11 +189,17 @@ pub fn train(
                     },
                     || model.gradients_into(x.view(), &labels, &mut ws),
                 );
-                if !stats.loss_sum.is_finite() {
+                let mean = stats.loss_sum / idx.len().max(1) as f64;
+                if !mean.is_finite() || mean > MAX_MEAN_LOSS {
+                    let what = if mean.is_finite() {
+                        "the mean loss is above 87.3, so the right class gets less probability than an f32 can hold"
+                    } else {
+                        "the loss is not finite"
+                    };
                     return Err(TrainError::Diverged {
                         epoch,
                         batch,
-                        what: "loss",
+                        what,
                         lr: config.sgd.lr,
                     });
                 }
@@ -201,7 +215,7 @@ pub fn train(
             return Err(TrainError::Diverged {
                 epoch,
                 batch,
-                what: "weights",
+                what: "a weight is not finite",
                 lr: config.sgd.lr,
             });
         }
