@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use datasets::{
-    BatchFiller, Dataset, ImageShape, LoadOptions, Normalization, Split, cifar10, mnist,
+    BatchFiller, Dataset, ImageShape, InputScaling, LoadOptions, Split, cifar10, mnist,
 };
 use tensor::Matrix;
 
@@ -81,17 +81,17 @@ fn fill(c: &mut Criterion) {
     let dir = std::env::var_os("ML4A_DATA").map(PathBuf::from);
     let mnist = match &dir {
         Some(d) => mnist::load(d).unwrap().train().clone(),
-        None => synthetic(ImageShape::MNIST, 60_000),
+        None => synthetic(datasets::mnist::SHAPE, 60_000),
     };
     let mut group = c.benchmark_group("fill_batch");
     let view = mnist.view(mnist::TRAIN);
     let idx = indices(view.len());
     let mut out = Matrix::zeros(64, 784);
     for (name, norm) in [
-        ("64x784_unit_range", Normalization::UnitRange),
+        ("64x784_unit_range", InputScaling::UnitRange),
         (
             "64x784_standardize",
-            Normalization::Standardize(view.channel_stats()),
+            InputScaling::Standardize(view.channel_stats()),
         ),
     ] {
         let filler = BatchFiller::new(view.shape(), &norm);
@@ -103,7 +103,7 @@ fn fill(c: &mut Criterion) {
     if let Some(Ok(cifar)) = dir.as_deref().map(cifar10::load) {
         let view = cifar.view(Split::Train);
         let idx = indices(view.len());
-        let filler = BatchFiller::new(view.shape(), &Normalization::UnitRange);
+        let filler = BatchFiller::new(view.shape(), &InputScaling::UnitRange);
         let mut out = Matrix::zeros(64, 3072);
         group.bench_function("64x3072_cifar_unit_range", |b| {
             b.iter(|| filler.fill(black_box(&view), black_box(&idx), &mut out))

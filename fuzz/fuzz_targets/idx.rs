@@ -3,7 +3,7 @@
 #![no_main]
 
 use datasets::idx::{IdxFile, pair_dataset};
-use datasets::{BatchFiller, LoadOptions, Normalization};
+use datasets::{BatchFiller, LoadOptions, InputScaling};
 use libfuzzer_sys::fuzz_target;
 use tensor::Matrix;
 
@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
     }
     // A batch of every image, when a batch of this width is small enough to build here.
     if ds.shape().len() <= 1 << 12 && !ds.is_empty() {
-        let filler = BatchFiller::new(ds.shape(), &Normalization::UnitRange);
+        let filler = BatchFiller::new(ds.shape(), &InputScaling::UnitRange);
         let idx: Vec<usize> = (0..ds.len()).rev().collect();
         let mut batch = Matrix::zeros(idx.len(), ds.shape().len());
         filler.fill(&all, &idx, &mut batch);

@@ -1,4 +1,4 @@
-//! Filling `f32` batch matrices from u8 images: [`Normalization`], [`ChannelStats`] and the
+//! Filling `f32` batch matrices from u8 images: [`InputScaling`], [`ChannelStats`] and the
 //! table-driven [`BatchFiller`].
 
 use serde::{Deserialize, Serialize};
@@ -9,9 +9,9 @@ use crate::{DatasetView, ImageShape};
 /// How a u8 pixel `x` becomes the `f32` a network sees.
 ///
 /// Every variant is defined by an `f32` formula, evaluated once per channel and byte value
-/// when a [`BatchFiller`] is built; [`Normalization::apply`] is that formula.
+/// when a [`BatchFiller`] is built; [`InputScaling::apply`] is that formula.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub enum Normalization {
+pub enum InputScaling {
     /// `x / 255`, in `[0, 1]`: the chapter's choice.
     #[default]
     UnitRange,
@@ -22,18 +22,18 @@ pub enum Normalization {
     Standardize(ChannelStats),
 }
 
-impl Normalization {
+impl InputScaling {
     /// The value of pixel byte `x` in channel `channel`.
     ///
     /// # Panics
-    /// For [`Normalization::Standardize`], if `channel` has no statistics.
+    /// For [`InputScaling::Standardize`], if `channel` has no statistics.
     #[track_caller]
     pub fn apply(&self, channel: usize, x: u8) -> f32 {
         let unit = x as f32 / 255.0;
         match self {
-            Normalization::UnitRange => unit,
-            Normalization::ZeroCentred => unit - 0.5,
-            Normalization::Standardize(stats) => {
+            InputScaling::UnitRange => unit,
+            InputScaling::ZeroCentred => unit - 0.5,
+            InputScaling::Standardize(stats) => {
                 let std = stats.std[channel];
                 let std = if std > 0.0 { std } else { 1.0 };
                 (unit - stats.mean[channel]) / std
@@ -54,7 +54,7 @@ pub struct ChannelStats {
 
 impl DatasetView<'_> {
     /// The mean and standard deviation of each channel over every pixel of the view, for
-    /// [`Normalization::Standardize`]. Exact: it counts a histogram of byte values per channel,
+    /// [`InputScaling::Standardize`]. Exact: it counts a histogram of byte values per channel,
     /// then sums in `f64` in a fixed order. An empty view gives zeros.
     pub fn channel_stats(&self) -> ChannelStats {
         let shape = self.shape();
@@ -102,12 +102,12 @@ impl DatasetView<'_> {
 /// output matrix has room for the batch (a matrix of the largest batch size, reused).
 ///
 /// # How values are computed
-/// A 256-entry lookup table per channel, built from [`Normalization::apply`], defines every
+/// A 256-entry lookup table per channel, built from [`InputScaling::apply`], defines every
 /// value. A lookup costs about a cycle per value, though, and each normalisation is at most two
 /// divisions, which vectorise; IEEE division is correctly rounded, so computing the formula with
 /// vector instructions gives the table's values bit for bit. The filler therefore computes
-/// [`Normalization::UnitRange`] and [`Normalization::ZeroCentred`] (one division) directly,
-/// [`Normalization::Standardize`] (two) directly when the CPU has AVX2, and looks the values up
+/// [`InputScaling::UnitRange`] and [`InputScaling::ZeroCentred`] (one division) directly,
+/// [`InputScaling::Standardize`] (two) directly when the CPU has AVX2, and looks the values up
 /// in the table otherwise: whichever is faster, always the same bits.
 #[derive(Clone)]
 pub struct BatchFiller {
@@ -137,15 +137,15 @@ impl BatchFiller {
     /// A filler for images of `shape`, normalised by `norm`.
     ///
     /// # Panics
-    /// If `norm` is [`Normalization::Standardize`] with statistics for a different number of
+    /// If `norm` is [`InputScaling::Standardize`] with statistics for a different number of
     /// channels than `shape.channels`.
     #[track_caller]
-    pub fn new(shape: ImageShape, norm: &Normalization) -> BatchFiller {
+    pub fn new(shape: ImageShape, norm: &InputScaling) -> BatchFiller {
         let channels = shape.channels;
         let (mean, std, single_division) = match norm {
-            Normalization::UnitRange => (vec![0.0; channels], vec![1.0; channels], true),
-            Normalization::ZeroCentred => (vec![0.5; channels], vec![1.0; channels], true),
-            Normalization::Standardize(stats) => {
+            InputScaling::UnitRange => (vec![0.0; channels], vec![1.0; channels], true),
+            InputScaling::ZeroCentred => (vec![0.5; channels], vec![1.0; channels], true),
+            InputScaling::Standardize(stats) => {
                 assert!(
                     stats.mean.len() == channels && stats.std.len() == channels,
                     "statistics for {} / {} channels, images have {channels}",
@@ -262,7 +262,7 @@ fn prefetch(bytes: &[u8]) {
     let _ = bytes;
 }
 
-/// The formula of [`Normalization::apply`], `(x / 255 - mean) / std` per channel, written so
+/// The formula of [`InputScaling::apply`], `(x / 255 - mean) / std` per channel, written so
 /// that it vectorises; `TWO` false skips the division by `std` (which is then 1, and dividing by
 /// 1 is exact, so the bits are the same).
 #[inline(always)]
@@ -331,20 +331,20 @@ mod tests {
         }
     }
 
-    fn check(norm: Normalization, x: u8, expect: f32) {
+    fn check(norm: InputScaling, x: u8, expect: f32) {
         assert_eq!(norm.apply(0, x), expect, "{norm:?} at {x}");
     }
 
     #[test]
     fn formulas() {
         // Values computed by hand from the documented formulas.
-        check(Normalization::UnitRange, 0, 0.0);
-        check(Normalization::UnitRange, 255, 1.0);
-        check(Normalization::UnitRange, 51, 0.2);
-        check(Normalization::ZeroCentred, 0, -0.5);
-        check(Normalization::ZeroCentred, 255, 0.5);
+        check(InputScaling::UnitRange, 0, 0.0);
+        check(InputScaling::UnitRange, 255, 1.0);
+        check(InputScaling::UnitRange, 51, 0.2);
+        check(InputScaling::ZeroCentred, 0, -0.5);
+        check(InputScaling::ZeroCentred, 255, 0.5);
         let st = |m, s| {
-            Normalization::Standardize(ChannelStats {
+            InputScaling::Standardize(ChannelStats {
                 mean: vec![m],
                 std: vec![s],
             })
@@ -360,15 +360,15 @@ mod tests {
         Dataset::new(pixels, vec![0; n], vec!["a".into()], s).unwrap()
     }
 
-    fn norms() -> impl Strategy<Value = Normalization> {
+    fn norms() -> impl Strategy<Value = InputScaling> {
         prop_oneof![
-            Just(Normalization::UnitRange),
-            Just(Normalization::ZeroCentred),
+            Just(InputScaling::UnitRange),
+            Just(InputScaling::ZeroCentred),
             (
                 proptest::collection::vec(0.0f32..1.0, 2),
                 proptest::collection::vec(0.0f32..1.0, 2)
             )
-                .prop_map(|(mean, std)| Normalization::Standardize(ChannelStats { mean, std })),
+                .prop_map(|(mean, std)| InputScaling::Standardize(ChannelStats { mean, std })),
         ]
     }
 
@@ -430,7 +430,7 @@ mod tests {
     fn standardized_batch_has_zero_mean_unit_std() {
         let pixels: Vec<u8> = (0..6 * 40).map(|i| ((i * 37) % 256) as u8).collect();
         let ds = dataset(1, pixels);
-        let norm = Normalization::Standardize(ds.all().channel_stats());
+        let norm = InputScaling::Standardize(ds.all().channel_stats());
         let filler = BatchFiller::new(ds.shape(), &norm);
         let mut out = Matrix::zeros(0, 6);
         let all: Vec<usize> = (0..ds.len()).collect();
@@ -460,7 +460,7 @@ mod tests {
     #[should_panic(expected = "columns")]
     fn wrong_width_panics() {
         let ds = dataset(1, vec![0; 6]);
-        BatchFiller::new(ds.shape(), &Normalization::UnitRange).fill(
+        BatchFiller::new(ds.shape(), &InputScaling::UnitRange).fill(
             &ds.all(),
             &[0],
             &mut Matrix::zeros(1, 5),
@@ -474,6 +474,6 @@ mod tests {
             mean: vec![0.0],
             std: vec![1.0],
         };
-        BatchFiller::new(shape(3, 1, 1), &Normalization::Standardize(stats));
+        BatchFiller::new(shape(3, 1, 1), &InputScaling::Standardize(stats));
     }
 }

@@ -34,6 +34,12 @@ pub const ARCHIVE_FILE: RemoteFile = RemoteFile {
     md5: "c32a1d4ab5d03f1284b67883e8d87530",
 };
 
+/// The shape of every CIFAR-10 image: 3 colour planes of 32x32.
+pub const SHAPE: ImageShape = ImageShape {
+    channels: 3,
+    height: 32,
+    width: 32,
+};
 /// Bytes per record: one label byte and 3x32x32 pixels.
 pub const RECORD_LEN: usize = 1 + 3 * 32 * 32;
 /// The training batch files, in the order their images are numbered.
@@ -222,7 +228,7 @@ fn dataset(batches: Vec<(Segment, Vec<u8>)>, classes: Vec<String>) -> Dataset {
     let n = labels.len();
     let segments = batches.into_iter().map(|b| b.0).collect();
     Dataset::from_parts(
-        ImageShape::CIFAR10,
+        SHAPE,
         classes,
         segments,
         Arc::new(Bytes::Owned(labels)),
@@ -498,7 +504,7 @@ mod tests {
         }
         prop_assert_eq!(loaded.view(Split::HeldOut).len(), b[4].0.len());
         prop_assert_eq!(loaded.train().classes()[9].as_str(), "truck");
-        prop_assert_eq!(loaded.train().shape(), ImageShape::CIFAR10);
+        prop_assert_eq!(loaded.train().shape(), SHAPE);
         Ok(())
     }
 

@@ -14,7 +14,7 @@
 //!   (`0..40_000`) and [`cifar10::HELD_OUT`] (`40_000..50_000`); [`Split::Test`] is the official
 //!   test set.
 //! - [`BatchFiller`]: fills a reused [`tensor::Matrix`] (one image per row, `C*H*W` columns)
-//!   from a list of indices, with a [`Normalization`] (`x/255` by default, as in the chapter;
+//!   from a list of indices, with a [`InputScaling`] (`x/255` by default, as in the chapter;
 //!   zero-centred; or per-channel standardisation from [`DatasetView::channel_stats`]). Values
 //!   are those of a 256-entry lookup table per channel, computed with vector instructions where
 //!   that is faster and gives the same bits. It does not allocate per batch.
@@ -45,7 +45,7 @@
 //! # Example
 //!
 //! ```
-//! use datasets::{BatchFiller, Dataset, ImageShape, Normalization};
+//! use datasets::{BatchFiller, Dataset, ImageShape, InputScaling};
 //! use tensor::Matrix;
 //!
 //! // Three 1x2x2 images with labels 0, 1, 1.
@@ -60,7 +60,7 @@
 //! assert_eq!(ds.all().class_counts(), vec![1, 2]);
 //!
 //! // A batch of images 2 and 0, scaled to [0, 1]; the matrix is reused across batches.
-//! let filler = BatchFiller::new(shape, &Normalization::UnitRange);
+//! let filler = BatchFiller::new(shape, &InputScaling::UnitRange);
 //! let mut batch = Matrix::zeros(2, shape.len());
 //! filler.fill(&ds.all(), &[2, 0], &mut batch);
 //! assert_eq!(batch.row(0), &[0.0, 0.2, 0.4, 1.0]);
@@ -76,13 +76,12 @@ pub mod download;
 mod error;
 pub mod idx;
 pub mod mnist;
-mod shape;
 mod storage;
 #[cfg(test)]
 mod testutil;
 
-pub use batch::{BatchFiller, ChannelStats, Normalization};
+pub use batch::{BatchFiller, ChannelStats, InputScaling};
 pub use cache::LoadOptions;
 pub use dataset::{Dataset, DatasetView, Loaded, MAX_CLASSES, Split, Splits};
 pub use error::{DatasetError, DatasetErrorKind};
-pub use shape::ImageShape;
+pub use tensor::ImageShape;

@@ -14,6 +14,13 @@ pub const TRAIN: Range<usize> = 0..50_000;
 /// Training indices the chapter evaluates on (its 91.28% was measured here).
 pub const HELD_OUT: Range<usize> = 50_000..60_000;
 
+/// The shape of every MNIST image: one 28x28 plane.
+pub const SHAPE: ImageShape = ImageShape {
+    channels: 1,
+    height: 28,
+    width: 28,
+};
+
 /// Class names: the digits.
 pub const CLASSES: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
@@ -65,7 +72,7 @@ pub fn load_with(data_dir: &Path, opts: &LoadOptions) -> Result<Loaded, DatasetE
         Some(classes),
         opts,
         "MNIST",
-        Some(ImageShape::MNIST),
+        Some(SHAPE),
         &hint,
     )
 }
@@ -99,7 +106,7 @@ mod tests {
         let labels: Vec<u8> = (0..n as u8).map(|i| i % 10).collect();
         write_idx_dir(
             &dir.path().join(DIR),
-            ImageShape::MNIST,
+            SHAPE,
             (&pixels, &labels),
             (&pixels[..784], &labels[..1]),
             true,
@@ -127,13 +134,7 @@ mod tests {
             matches!(e.kind, DatasetErrorKind::ShapeMismatch { .. }),
             "{e}"
         );
-        write_idx_dir(
-            &m,
-            ImageShape::MNIST,
-            (&[0; 784], &[10]),
-            (&[0; 784], &[2]),
-            false,
-        );
+        write_idx_dir(&m, SHAPE, (&[0; 784], &[10]), (&[0; 784], &[2]), false);
         let e = load(dir.path()).unwrap_err();
         assert!(
             matches!(e.kind, DatasetErrorKind::LabelOutOfRange { label: 10, .. }),

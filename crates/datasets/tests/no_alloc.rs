@@ -4,7 +4,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use datasets::{BatchFiller, Dataset, ImageShape, Normalization};
+use datasets::{BatchFiller, Dataset, InputScaling};
 use tensor::Matrix;
 
 /// Counts allocations made by threads that have switched counting on.
@@ -45,7 +45,7 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn filling_batches_does_not_allocate() {
-    let shape = ImageShape::MNIST;
+    let shape = datasets::mnist::SHAPE;
     let n = 300;
     let pixels: Vec<u8> = (0..n * shape.len()).map(|i| (i * 31 % 256) as u8).collect();
     let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
@@ -62,9 +62,9 @@ fn filling_batches_does_not_allocate() {
         .collect();
 
     for norm in [
-        Normalization::UnitRange,
-        Normalization::ZeroCentred,
-        Normalization::Standardize(stats),
+        InputScaling::UnitRange,
+        InputScaling::ZeroCentred,
+        InputScaling::Standardize(stats),
     ] {
         let filler = BatchFiller::new(shape, &norm);
         let mut x = Matrix::zeros(64, shape.len());

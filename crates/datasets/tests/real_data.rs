@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use datasets::{BatchFiller, LoadOptions, Normalization, Split, cifar10, mnist};
+use datasets::{BatchFiller, InputScaling, LoadOptions, Split, cifar10, mnist};
 use md5::{Digest, Md5};
 use tensor::Matrix;
 
@@ -52,7 +52,7 @@ fn mnist_loads_with_the_known_counts() {
 
     // A batch from the held-out split equals its images / 255.
     let view = loaded.view(Split::HeldOut);
-    let filler = BatchFiller::new(view.shape(), &Normalization::UnitRange);
+    let filler = BatchFiller::new(view.shape(), &InputScaling::UnitRange);
     let mut batch = Matrix::zeros(64, 784);
     let idx: Vec<usize> = (0..64).map(|i| i * 151).collect();
     filler.fill(&view, &idx, &mut batch);

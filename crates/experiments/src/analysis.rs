@@ -4,8 +4,7 @@
 use datasets::{Loaded, Split};
 use introspect::{
     ClassMeans, ConfusionMatrix, Mistake, Ml4aOptions, Ml4aSummary, OutputBars, Predictions,
-    Summary, SummaryMeta, TemplateScores, TemplateShape, Templates, TopSamples, select_mistakes,
-    template_scores,
+    Summary, SummaryMeta, TemplateScores, Templates, TopSamples, select_mistakes, template_scores,
 };
 
 use crate::data::Feed;
@@ -63,7 +62,7 @@ pub struct Analysis {
 /// An introspection error when a label lies outside the network's classes.
 pub fn analyse(trained: &Trained, data: &Loaded) -> Result<Analysis, ExperimentError> {
     let eval = |split| -> Result<Evaluated, ExperimentError> {
-        let feed = Feed::new(data.view(split), &trained.spec.normalization);
+        let feed = Feed::new(data.view(split), &trained.spec.input_scaling);
         let predictions = feed.predict(&trained.model)?;
         let confusion = ConfusionMatrix::from_predictions(&predictions);
         let tops = TopSamples::from_predictions(&predictions);
@@ -81,13 +80,8 @@ pub fn analyse(trained: &Trained, data: &Loaded) -> Result<Analysis, ExperimentE
     let test = eval(Split::Test)?;
     let train = data.view(Split::Train);
     let s = train.shape();
-    let shape = TemplateShape {
-        channels: s.channels,
-        height: s.height,
-        width: s.width,
-    };
     let layers = trained.model.layers();
-    let templates = Templates::from_weight(&layers[0].weight, shape);
+    let templates = Templates::from_weight(&layers[0].weight, s);
     let (template_scores, bars) = if layers.len() == 1 {
         let means = ClassMeans::from_u8_rows(
             train.num_classes(),

@@ -2,7 +2,7 @@
 //! networks trained under the peers' protocol, plain SGD, batch 64, inputs u8/255, through the
 //! real `nn` API.
 
-use datasets::{Normalization, Split};
+use datasets::{InputScaling, Split};
 use nn::{Activation, Architecture, Init, Mlp, SgdConfig, TrainConfig, init};
 use serde::{Deserialize, Serialize};
 
@@ -49,7 +49,7 @@ pub fn run(
         )));
     };
     let data = data_dir.load(kind)?;
-    let feed = Feed::new(data.view(Split::Train), &Normalization::UnitRange);
+    let feed = Feed::new(data.view(Split::Train), &InputScaling::UnitRange);
     let arch = Architecture::classifier(feed.view().shape().len(), hidden, Activation::Sigmoid, 10);
     let mut model = Mlp::new(arch, Init::UniformFanIn, &mut init::rng(1));
     let config = TrainConfig {
@@ -68,7 +68,7 @@ pub fn run(
             source,
         }
     })?;
-    let held = Feed::new(data.view(Split::HeldOut), &Normalization::UnitRange).predict(&model)?;
+    let held = Feed::new(data.view(Split::HeldOut), &InputScaling::UnitRange).predict(&model)?;
     Ok(BenchResult {
         r#impl: "ours".into(),
         network: name.to_string(),

@@ -3,7 +3,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use datasets::{BatchFiller, DatasetView, Loaded, Normalization};
+use datasets::{BatchFiller, DatasetView, InputScaling, Loaded};
 use nn::{BatchSource, Mlp};
 use sha2::{Digest, Sha256};
 use tensor::Matrix;
@@ -78,7 +78,7 @@ pub struct Feed<'a> {
 
 impl<'a> Feed<'a> {
     /// Feeds `view` through `norm`.
-    pub fn new(view: DatasetView<'a>, norm: &Normalization) -> Self {
+    pub fn new(view: DatasetView<'a>, norm: &InputScaling) -> Self {
         Feed {
             filler: BatchFiller::new(view.shape(), norm),
             view,

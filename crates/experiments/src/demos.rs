@@ -18,16 +18,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use datasets::{DatasetView, Split};
-use introspect::{OutputBars, TemplateShape, Templates};
+use introspect::{OutputBars, Templates};
+use render::Raster;
 use render::html::{
     CellSample, ConfusionDemo, ConfusionNet, SpriteSheet, WeightsDemo, WeightsNet, WeightsSnapshot,
     confusion_demo, weights_demo,
 };
-use render::{Raster, min_max};
 
 use crate::analysis::SUMMARY_TOPS;
 use crate::error::ExperimentError;
-use crate::figures::sample_raster;
+use crate::figures::{sample_raster, template_raster};
 use crate::io::write_atomic;
 use crate::pipeline::{ChapterRun, Outcome};
 
@@ -297,7 +297,7 @@ fn weights_net(o: &Outcome, keep: usize) -> WeightsNet {
         let m = &t.snapshots[e];
         let layers = m.layers();
         let templates = Templates::from_weight(&layers[0].weight, shape);
-        tiles.extend((0..templates.len()).map(|u| template_raster(templates.raw(u), shape)));
+        tiles.extend((0..templates.len()).map(|u| template_raster(&templates, u)));
         let report = e.checked_sub(1).and_then(|i| t.epochs.get(i));
         let bars = if two_layers {
             let b = OutputBars::from_weight(&layers[1].weight);
@@ -333,18 +333,6 @@ fn weights_net(o: &Outcome, keep: usize) -> WeightsNet {
         },
         sheet: SpriteSheet::pack(shape.width as u32, shape.height as u32, &tiles),
         snapshots,
-    }
-}
-
-/// A unit's weights as a picture stretched over their own range, as in the static figures:
-/// lowest black, highest white (colour templates with one range for all three channels).
-fn template_raster(values: &[f32], shape: TemplateShape) -> Raster {
-    let (lo, hi) = min_max(values).unwrap_or((0.0, 1.0));
-    let (w, h) = (shape.width as u32, shape.height as u32);
-    if shape.channels == 3 {
-        Raster::from_planar_rgb_f32(values, w, h, lo, hi)
-    } else {
-        Raster::from_gray(&values[..shape.width * shape.height], w, h, lo, hi)
     }
 }
 

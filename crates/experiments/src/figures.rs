@@ -7,12 +7,13 @@
 use std::path::Path;
 
 use datasets::{DatasetView, Loaded, Split};
+use introspect::{DisplayScale, Templates};
 use render::bars::{BarOptions, probability_bars, signed_bars};
 use render::compose::{Align, hstack, label, vstack};
 use render::confusion::{ConfusionOptions, SamplesOptions, counts_table, samples_table};
 use render::diagram::{FormulaOptions, MlpOptions, grid_formula, mlp};
 use render::grid::{GridOptions, image_grid};
-use render::{Drawing, Raster, min_max, palette};
+use render::{Drawing, Raster, palette};
 
 use crate::error::ExperimentError;
 use crate::io::write_atomic;
@@ -113,29 +114,23 @@ pub fn sample_raster(view: &DatasetView<'_>, i: usize) -> Raster {
     }
 }
 
-/// A weight template as a raster, stretched over its own min..max (the chapter's look: low
-/// black, high white; colour templates per channel value).
-fn template_raster(values: &[f32], channels: usize, width: usize, height: usize) -> Raster {
-    let (lo, hi) = min_max(values).unwrap_or((0.0, 1.0));
-    if channels == 3 {
-        Raster::from_planar_rgb_f32(values, width as u32, height as u32, lo, hi)
+/// Unit `unit`'s weight template as a picture stretched over its own range
+/// ([`DisplayScale::PerUnitMinMax`]: lowest weight black, highest white; a colour template
+/// with one range for its three channels), as the chapter draws them.
+pub fn template_raster(templates: &Templates, unit: usize) -> Raster {
+    let s = templates.shape();
+    let values = templates.image(unit, DisplayScale::PerUnitMinMax);
+    let (w, h) = (s.width as u32, s.height as u32);
+    if s.channels == 3 {
+        Raster::from_planar_rgb_f32(&values, w, h, 0.0, 1.0)
     } else {
-        Raster::from_gray(
-            &values[..width * height],
-            width as u32,
-            height as u32,
-            lo,
-            hi,
-        )
+        Raster::from_gray(&values[..s.plane_len()], w, h, 0.0, 1.0)
     }
 }
 
 fn templates(o: &Outcome) -> Vec<Raster> {
     let t = &o.analysis.templates;
-    let s = t.shape();
-    (0..t.len())
-        .map(|u| template_raster(t.raw(u), s.channels, s.width, s.height))
-        .collect()
+    (0..t.len()).map(|u| template_raster(t, u)).collect()
 }
 
 /// The templates of the first layer in a grid of `columns`, labelled with class names when the
@@ -365,10 +360,9 @@ pub fn write_chapter(run: &ChapterRun, dir: &Path) -> Result<Vec<String>, Experi
             Figure::Diagram(mlp(&[784, 10], &analogy)),
             "weights_analogy_1",
         )?;
-        let t = o.analysis.templates.raw(0);
         let formula = FormulaOptions {
             input_image: Some(digit),
-            weight_image: Some(template_raster(t, 1, 28, 28)),
+            weight_image: Some(template_raster(&o.analysis.templates, 0)),
             ..FormulaOptions::new(28)
         };
         put(Figure::Diagram(grid_formula(&formula)), "weights_analogy_2")?;

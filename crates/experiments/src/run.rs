@@ -79,7 +79,7 @@ pub fn train(
     {
         return Ok(t);
     }
-    let feed = Feed::new(data.view(Split::Train), &spec.normalization);
+    let feed = Feed::new(data.view(Split::Train), &spec.input_scaling);
     let arch = spec.architecture(feed.view().shape().len(), feed.view().num_classes());
     let mut model = Mlp::new(arch, spec.init, &mut init::rng(spec.init_seed));
     let mut snapshots = vec![model.clone()];

@@ -1,6 +1,6 @@
 //! The chapter's four networks as named, serialisable specifications.
 
-use datasets::Normalization;
+use datasets::InputScaling;
 use nn::{Activation, Architecture, Init, SgdConfig, TrainConfig};
 use serde::{Deserialize, Serialize};
 
@@ -42,8 +42,10 @@ pub struct Spec {
     pub init: Init,
     /// Seed of the weight initialisation.
     pub init_seed: u64,
-    /// How pixels become inputs.
-    pub normalization: Normalization,
+    /// How pixels become inputs. Serialised under its earlier name, so the cache keys (a hash
+    /// of the serialised spec) of models trained before the rename stay valid.
+    #[serde(rename = "normalization")]
+    pub input_scaling: InputScaling,
     /// Epochs, batch size, optimiser and shuffle seed.
     pub train: TrainConfig,
     /// The chapter's accuracy on the held-out split, where it gives one.
@@ -135,7 +137,7 @@ impl NetworkId {
                 hidden_activation: Activation::Sigmoid,
                 init: Init::Zeros,
                 init_seed: 1,
-                normalization: Normalization::UnitRange,
+                input_scaling: InputScaling::UnitRange,
                 train: train(10, 0.01, 11),
                 chapter_accuracy: None,
                 target: MNIST_TARGET,
@@ -147,7 +149,7 @@ impl NetworkId {
                 hidden_activation: Activation::Sigmoid,
                 init: Init::UniformFanIn,
                 init_seed: 2,
-                normalization: Normalization::UnitRange,
+                input_scaling: InputScaling::UnitRange,
                 train: train(10, 0.05, 12),
                 chapter_accuracy: Some(CHAPTER_MNIST_2LAYER),
                 target: MNIST_TARGET,
@@ -159,7 +161,7 @@ impl NetworkId {
                 hidden_activation: Activation::Sigmoid,
                 init: Init::Zeros,
                 init_seed: 3,
-                normalization: Normalization::ZeroCentred,
+                input_scaling: InputScaling::ZeroCentred,
                 train: train(10, 0.0005, 13),
                 chapter_accuracy: None,
                 target: CIFAR_TARGET,
@@ -171,7 +173,7 @@ impl NetworkId {
                 hidden_activation: Activation::Sigmoid,
                 init: Init::UniformFanIn,
                 init_seed: 4,
-                normalization: Normalization::ZeroCentred,
+                input_scaling: InputScaling::ZeroCentred,
                 train: train(10, 0.005, 14),
                 chapter_accuracy: Some(CHAPTER_CIFAR_2LAYER),
                 target: CIFAR_TARGET,

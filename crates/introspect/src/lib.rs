@@ -23,7 +23,7 @@
 //!
 //! Conventions: class indices are `u8` (at most 256 classes). A dense layer's weight is an
 //! `outputs x inputs` [`Matrix`](tensor::Matrix) (see [`Templates`]). Images are planar
-//! (C, H, W) ([`TemplateShape`]). A ratio with nothing to divide by is `None`, never NaN.
+//! (C, H, W) ([`ImageShape`]). A ratio with nothing to divide by is `None`, never NaN.
 //! Data values that cannot be used (a label out of range, a non-finite probability) are an
 //! [`IntrospectError`]; a broken contract between crates (a closure returning the wrong shape)
 //! panics, as each `# Panics` section says.
@@ -98,5 +98,7 @@ pub use eval::{Predictions, evaluate};
 pub use export::{Ml4aOptions, Ml4aSummary, Ml4aTop, Summary, SummaryMeta};
 pub use means::{ClassMeans, TemplateScores, pearson, template_scores};
 pub use mistakes::{Mistake, MistakeKind, MistakeRule, select_mistakes, select_mistakes_with};
-pub use templates::{Normalisation, OutputBars, TemplateShape, Templates};
+pub use templates::{DisplayScale, OutputBars, Templates};
+/// The (C, H, W) layout of an image row, shared with the dataset readers.
+pub use tensor::ImageShape;
 pub use tops::{RankedSample, TopSamples};

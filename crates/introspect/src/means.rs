@@ -268,8 +268,8 @@ pub fn template_scores(templates: &Templates, means: &ClassMeans) -> TemplateSco
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::templates::TemplateShape;
     use proptest::prelude::*;
+    use tensor::ImageShape;
     use tensor::Matrix;
 
     fn check_pearson(a: &[f64], b: &[f64], expect: Option<f64>) {
@@ -358,7 +358,7 @@ mod tests {
             (1, &[0, 255, 255, 0]),
         ];
         let means = ClassMeans::from_u8_rows(2, 4, rows).unwrap();
-        let shape = TemplateShape {
+        let shape = ImageShape {
             channels: 1,
             height: 2,
             width: 2,

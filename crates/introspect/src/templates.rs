@@ -7,37 +7,12 @@
 //! PyTorch, where the forward pass is `x · Wᵀ + b`). So unit `u`'s incoming weights are row `u`.
 
 use serde::{Deserialize, Serialize};
-use tensor::Matrix;
+use tensor::{ImageShape, Matrix};
 
-/// The shape of an image input: `channels` planes of `height x width`, stored planar (all of
-/// channel 0, then all of channel 1, ...), each plane row-major. This is the order of the
-/// inputs of an MNIST (1, 28, 28) or CIFAR-10 (3, 32, 32) network, so a template comes out in
-/// the same layout as the images it was trained on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct TemplateShape {
-    /// Colour planes: 1 for grayscale, 3 for RGB.
-    pub channels: usize,
-    /// Rows of pixels.
-    pub height: usize,
-    /// Columns of pixels.
-    pub width: usize,
-}
-
-impl TemplateShape {
-    /// Values per image: `channels * height * width`.
-    pub fn len(&self) -> usize {
-        self.channels * self.height * self.width
-    }
-
-    /// True when the shape holds no values.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// How to map a template's signed weights to `0..=1` for display.
+/// How to map a template's signed weights to `0..=1` for display (not to be confused with how
+/// pixels are scaled into a network's inputs, which is the caller's business).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Normalisation {
+pub enum DisplayScale {
     /// Each unit on its own: its smallest weight maps to 0, its largest to 1. Shows every
     /// template's pattern at full contrast; brightness cannot be compared across units. A unit
     /// whose weights are all equal maps to 0.5 everywhere.
@@ -55,21 +30,21 @@ pub enum Normalisation {
 /// A dense layer's weight is a [`Matrix`] of shape `(outputs, inputs)`: `weight.get(u, i)` is
 /// the weight from input `i` to unit `u` (the convention of the workspace's `nn` crate, where
 /// the forward pass is `x · Wᵀ + b`). So unit `u`'s template is row `u`, and a template's
-/// values come in the order of the inputs: the planar image order of [`TemplateShape`].
+/// values come in the order of the inputs: the planar image order of [`ImageShape`].
 ///
 /// # Example
 /// ```
-/// use introspect::{Normalisation, TemplateShape, Templates};
-/// use tensor::Matrix;
+/// use introspect::{DisplayScale, ImageShape, Templates};
+/// use tensor::{ImageShape, Matrix};
 /// // 4 inputs (a 2x2 grayscale image) into 1 unit.
 /// let w = Matrix::from_vec(1, 4, vec![-2.0, 0.0, 1.0, 2.0]).unwrap();
-/// let t = Templates::from_weight(&w, TemplateShape { channels: 1, height: 2, width: 2 });
-/// assert_eq!(t.image(0, Normalisation::PerUnitMinMax), [0.0, 0.5, 0.75, 1.0]);
-/// assert_eq!(t.image(0, Normalisation::SharedSymmetric), [0.0, 0.5, 0.75, 1.0]);
+/// let t = Templates::from_weight(&w, ImageShape { channels: 1, height: 2, width: 2 });
+/// assert_eq!(t.image(0, DisplayScale::PerUnitMinMax), [0.0, 0.5, 0.75, 1.0]);
+/// assert_eq!(t.image(0, DisplayScale::SharedSymmetric), [0.0, 0.5, 0.75, 1.0]);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Templates {
-    shape: TemplateShape,
+    shape: ImageShape,
     /// `units x shape.len()`: unit `u`'s template is row `u` (the weight matrix transposed).
     values: Matrix,
     scale: f32,
@@ -84,7 +59,7 @@ impl Templates {
     /// # Panics
     /// If `weight.cols() != shape.len()`.
     #[track_caller]
-    pub fn from_weight(weight: &Matrix, shape: TemplateShape) -> Self {
+    pub fn from_weight(weight: &Matrix, shape: ImageShape) -> Self {
         assert_eq!(
             weight.cols(),
             shape.len(),
@@ -104,7 +79,7 @@ impl Templates {
     }
 
     /// The image shape of every template.
-    pub fn shape(&self) -> TemplateShape {
+    pub fn shape(&self) -> ImageShape {
         self.shape
     }
 
@@ -127,7 +102,7 @@ impl Templates {
         self.values.row(unit)
     }
 
-    /// The largest `|w|` over all units: the scale of [`Normalisation::SharedSymmetric`].
+    /// The largest `|w|` over all units: the scale of [`DisplayScale::SharedSymmetric`].
     pub fn shared_scale(&self) -> f32 {
         self.scale
     }
@@ -137,10 +112,10 @@ impl Templates {
     /// # Panics
     /// If `unit >= len()`.
     #[track_caller]
-    pub fn image(&self, unit: usize, norm: Normalisation) -> Vec<f32> {
+    pub fn image(&self, unit: usize, norm: DisplayScale) -> Vec<f32> {
         let raw = self.raw(unit);
         match norm {
-            Normalisation::PerUnitMinMax => {
+            DisplayScale::PerUnitMinMax => {
                 let lo = raw.iter().copied().fold(f32::INFINITY, f32::min);
                 let hi = raw.iter().copied().fold(f32::NEG_INFINITY, f32::max);
                 if hi > lo {
@@ -151,14 +126,14 @@ impl Templates {
                         .collect()
                 }
             }
-            Normalisation::SharedSymmetric => {
+            DisplayScale::SharedSymmetric => {
                 symmetric(raw, self.scale).map(|v| v * 0.5 + 0.5).collect()
             }
         }
     }
 
     /// Every unit's template under `norm`, in unit order.
-    pub fn images(&self, norm: Normalisation) -> Vec<Vec<f32>> {
+    pub fn images(&self, norm: DisplayScale) -> Vec<Vec<f32>> {
         (0..self.len()).map(|u| self.image(u, norm)).collect()
     }
 }
@@ -169,7 +144,7 @@ impl Templates {
 /// # Example
 /// ```
 /// use introspect::OutputBars;
-/// use tensor::Matrix;
+/// use tensor::{ImageShape, Matrix};
 /// // 2 hidden units into 3 outputs: weight is outputs x hidden.
 /// let w = Matrix::from_vec(3, 2, vec![1.0, 2.0, -4.0, 0.5, 0.0, -1.0]).unwrap();
 /// let bars = OutputBars::from_weight(&w);
@@ -251,7 +226,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const GRAY_2X2: TemplateShape = TemplateShape {
+    const GRAY_2X2: ImageShape = ImageShape {
         channels: 1,
         height: 2,
         width: 2,
@@ -271,7 +246,7 @@ mod tests {
     #[test]
     fn colour_templates_are_planar() {
         // A (2, 1, 2) image: inputs 0,1 are channel 0, inputs 2,3 channel 1.
-        let shape = TemplateShape {
+        let shape = ImageShape {
             channels: 2,
             height: 1,
             width: 2,
@@ -283,15 +258,15 @@ mod tests {
         );
     }
 
-    fn check(weights: &[f32], units: usize, norm: Normalisation, expect: &[&[f32]]) {
+    fn check(weights: &[f32], units: usize, norm: DisplayScale, expect: &[&[f32]]) {
         let w = Matrix::from_vec(4, units, weights.to_vec()).unwrap();
         let got = Templates::from_weight(&w.transpose(), GRAY_2X2).images(norm);
         assert_eq!(got, expect, "{norm:?} of {weights:?}");
     }
 
     #[test]
-    fn normalisations_of_known_weights() {
-        use Normalisation::{PerUnitMinMax as MinMax, SharedSymmetric as Sym};
+    fn display_scales_of_known_weights() {
+        use DisplayScale::{PerUnitMinMax as MinMax, SharedSymmetric as Sym};
         // Two units, weights as (input, unit) rows: unit 0 = [-1, 0, 1, 4], unit 1 = [0.5; 4].
         let w = [-1.0, 0.5, 0.0, 0.5, 1.0, 0.5, 4.0, 0.5];
         // Min-max of unit 0: (w + 1) / 5; a constant unit is all 0.5.
@@ -328,13 +303,13 @@ mod tests {
             (units, w) in (1usize..5).prop_flat_map(|u| (Just(u), proptest::collection::vec(-5.0f32..5.0, 4 * u))),
         ) {
             let t = Templates::from_weight(&Matrix::from_vec(4, units, w).unwrap().transpose(), GRAY_2X2);
-            for norm in [Normalisation::PerUnitMinMax, Normalisation::SharedSymmetric] {
+            for norm in [DisplayScale::PerUnitMinMax, DisplayScale::SharedSymmetric] {
                 for img in t.images(norm) {
                     prop_assert!(img.iter().all(|v| (0.0..=1.0).contains(v)), "{norm:?}: {img:?}");
                 }
             }
             // The shared scale reaches 0 or 1 somewhere, unless all weights are zero.
-            let sym = t.images(Normalisation::SharedSymmetric).concat();
+            let sym = t.images(DisplayScale::SharedSymmetric).concat();
             prop_assert!(t.shared_scale() == 0.0 || sym.iter().any(|&v| v == 0.0 || v == 1.0));
         }
     }

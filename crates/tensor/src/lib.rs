@@ -10,7 +10,11 @@
 //! processor has them; the rest go to `matrixmultiply`. `benches/benches/kernels.rs` measures
 //! both against each other and against the naive loop.
 //!
-//! This crate knows nothing of layers, files, datasets, images or randomness. It does no IO.
+//! [`ImageShape`] is the (C, H, W) layout of a row that holds an image: the one shape type the
+//! dataset readers, the layers and the introspection tools share.
+//!
+//! This crate knows nothing of layers, files, datasets or randomness, and nothing of what an
+//! image depicts. It does no IO.
 //!
 //! # Determinism
 //! Parallel kernels split their output into disjoint blocks and no sum crosses a block, so the
@@ -30,6 +34,8 @@ mod kernels;
 mod matrix;
 pub mod ops;
 pub mod reference;
+mod shape;
 
 pub use kernels::kernel_isa;
 pub use matrix::{Matrix, MatrixView, ShapeError};
+pub use shape::ImageShape;

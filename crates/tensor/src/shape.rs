@@ -1,10 +1,13 @@
-//! The shape of one image in a [`Dataset`](crate::Dataset).
+//! The (C, H, W) layout of a row that holds one image: the one shape type that `datasets`
+//! (pixels), `nn` (inputs) and `introspect` (weight templates) share.
 
 use serde::{Deserialize, Serialize};
 
-/// The shape of one image: `channels` planes of `height x width` pixels, stored planar
-/// (all of channel 0, then all of channel 1, ...), each plane row-major. This is the
-/// (C, H, W) layout of CIFAR-10's records; MNIST has one channel.
+/// The shape of one image stored as a row: `channels` planes of `height x width` values, stored
+/// planar (all of channel 0, then all of channel 1, ...), each plane row-major. This is the
+/// (C, H, W) layout of CIFAR-10's records (MNIST has one channel), of a network's input row
+/// and so of a first-layer weight template. It says how values are laid out, not what they
+/// depict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ImageShape {
     /// Colour planes: 1 for grayscale, 3 for RGB.
@@ -16,19 +19,6 @@ pub struct ImageShape {
 }
 
 impl ImageShape {
-    /// MNIST's 1x28x28.
-    pub const MNIST: ImageShape = ImageShape {
-        channels: 1,
-        height: 28,
-        width: 28,
-    };
-    /// CIFAR-10's 3x32x32.
-    pub const CIFAR10: ImageShape = ImageShape {
-        channels: 3,
-        height: 32,
-        width: 32,
-    };
-
     /// Values per image: `channels * height * width`.
     ///
     /// # Panics
