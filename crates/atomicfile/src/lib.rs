@@ -177,6 +177,27 @@ fn sweep_once(dir: &Path) {
     let _ = remove_abandoned(dir);
 }
 
+/// Creates the temporary (file or directory) for `target` beside it and registers it, so an
+/// interrupt can remove it; refused after [`abandon_all`].
+fn create_registered<T>(
+    target: &Path,
+    is_dir: bool,
+    make: impl FnOnce(&tempfile::Builder<'_, 'static>, &Path) -> std::io::Result<T>,
+    path_of: impl FnOnce(&T) -> &Path,
+) -> Result<T, Error> {
+    let dir = parent_dir(target);
+    sweep_once(dir);
+    let mut reg = registry();
+    if reg.closing {
+        return Err(Error::new(target, ErrorKind::ShuttingDown));
+    }
+    // Created under the lock, so an interrupt never misses a temporary that exists.
+    let tmp = make(&builder(&temp_prefix(target), is_dir), dir)
+        .map_err(|e| Error::new(target, ErrorKind::CreateTemp(e)))?;
+    reg.live.insert(path_of(&tmp).to_path_buf());
+    Ok(tmp)
+}
+
 /// The writer's process id, when `name` is the name of one of our temporaries.
 fn writer_pid(name: &OsStr) -> Option<u32> {
     let rest = name.to_str()?.strip_prefix('.')?.strip_suffix(".tmp")?;
@@ -294,17 +315,7 @@ impl AtomicFile {
     /// [`ErrorKind::CreateTemp`] when no file can be created in the target's directory.
     pub fn create(target: impl AsRef<Path>) -> Result<AtomicFile, Error> {
         let target = target.as_ref();
-        let dir = parent_dir(target);
-        sweep_once(dir);
-        let mut reg = registry();
-        if reg.closing {
-            return Err(Error::new(target, ErrorKind::ShuttingDown));
-        }
-        // Created under the lock, so an interrupt never misses a temporary that exists.
-        let tmp = builder(&temp_prefix(target), false)
-            .tempfile_in(dir)
-            .map_err(|e| Error::new(target, ErrorKind::CreateTemp(e)))?;
-        reg.live.insert(tmp.path().to_path_buf());
+        let tmp = create_registered(target, false, |b, dir| b.tempfile_in(dir), |t| t.path())?;
         Ok(AtomicFile {
             tmp: Some(tmp),
             target: target.to_path_buf(),
@@ -392,16 +403,7 @@ impl AtomicDir {
     /// [`ErrorKind::CreateTemp`] when no directory can be created beside the target.
     pub fn create(target: impl AsRef<Path>) -> Result<AtomicDir, Error> {
         let target = target.as_ref();
-        let dir = parent_dir(target);
-        sweep_once(dir);
-        let mut reg = registry();
-        if reg.closing {
-            return Err(Error::new(target, ErrorKind::ShuttingDown));
-        }
-        let tmp = builder(&temp_prefix(target), true)
-            .tempdir_in(dir)
-            .map_err(|e| Error::new(target, ErrorKind::CreateTemp(e)))?;
-        reg.live.insert(tmp.path().to_path_buf());
+        let tmp = create_registered(target, true, |b, dir| b.tempdir_in(dir), |t| t.path())?;
         Ok(AtomicDir {
             tmp: Some(tmp),
             target: target.to_path_buf(),

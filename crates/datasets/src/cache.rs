@@ -99,10 +99,7 @@ pub(crate) fn source_key(source: &Path, meta: &fs::Metadata) -> String {
     h.update([0]);
     h.update(meta.len().to_le_bytes());
     h.update(mtime.to_le_bytes());
-    h.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(&h.finalize()[..8])
 }
 
 /// The slots for a cache entry named `name` of `source`, in lookup order.

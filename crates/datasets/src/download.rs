@@ -137,11 +137,7 @@ pub fn fetch_verified(
     {
         return Err(transfer(format!("received {done} of {t} bytes")));
     }
-    let actual: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let actual = hex::encode(hasher.finalize());
     if !actual.eq_ignore_ascii_case(md5_hex) {
         return Err(DatasetError::new(
             dest,
@@ -298,10 +294,7 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn md5_hex(bytes: &[u8]) -> String {
-        Md5::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex::encode(Md5::digest(bytes))
     }
 
     fn payload(n: usize) -> Vec<u8> {

@@ -145,10 +145,5 @@ pub fn fingerprint(view: &DatasetView<'_>) -> String {
         h.update(c.as_bytes());
         h.update([0]);
     }
-    hex(&h.finalize())
-}
-
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(h.finalize())
 }

@@ -8,7 +8,7 @@ use nn::{EpochReport, Mlp, checkpoint, init};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::data::{Feed, fingerprint, hex};
+use crate::data::{Feed, fingerprint};
 use crate::error::ExperimentError;
 use crate::io::write_atomic;
 use crate::spec::Spec;
@@ -56,7 +56,7 @@ pub fn cache_key(spec: &Spec, data: &Loaded) -> String {
     h.update(CACHE_VERSION.as_bytes());
     h.update(serde_json::to_vec(spec).expect("a spec always serialises"));
     h.update(fingerprint(&data.view(Split::Train)).as_bytes());
-    hex(&h.finalize())
+    hex::encode(h.finalize())
 }
 
 /// Trains `spec` on the train split of `data`, or loads the result from `cache` when an entry
@@ -97,7 +97,7 @@ pub fn train(
         path: PathBuf::from(&spec.id),
         kind,
     })?;
-    let model_sha256 = hex(&Sha256::digest(&bytes));
+    let model_sha256 = hex::encode(Sha256::digest(&bytes));
     let trained = Trained {
         spec: spec.clone(),
         model,
@@ -165,7 +165,7 @@ fn load_cached(spec: &Spec, data: &Loaded, key: &str, dir: &Path) -> Option<Trai
     let view = data.view(Split::Train);
     let arch = spec.architecture(view.shape().len(), view.num_classes());
     let bytes = std::fs::read(dir.join("model.ckpt")).ok()?;
-    if hex(&Sha256::digest(&bytes)) != record.model_sha256 {
+    if hex::encode(Sha256::digest(&bytes)) != record.model_sha256 {
         return None;
     }
     let model = checkpoint::from_bytes(&bytes, Some(&arch)).ok()?;
