@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use experiments::figures::CATALOG;
+use experiments::figures::FigureId;
 use ml4a_tests::{
     check_whole, experiments_bin, files_under, is_temporary, write_cifar, write_mnist,
 };
@@ -86,9 +86,9 @@ fn whole_outputs(out: &Path, allow_temporaries: bool) -> Vec<PathBuf> {
 /// What a finished run must have written.
 fn assert_complete(out: &Path) {
     let files = whole_outputs(out, false);
-    for (name, _) in CATALOG {
-        let png = out.join("figures").join(format!("{name}.png"));
-        assert!(files.contains(&png), "{name}.png missing");
+    for f in FigureId::ALL {
+        let png = out.join("figures").join(f.png());
+        assert!(files.contains(&png), "{} missing", f.png());
     }
     for f in [
         "reproduce.json",
@@ -187,7 +187,7 @@ fn one_thread_and_all_threads_write_the_same_bytes() {
     };
     let files = rel(one.path());
     assert_eq!(files, rel(all.path()), "the same files");
-    assert!(files.len() > CATALOG.len(), "{files:?}");
+    assert!(files.len() > FigureId::ALL.len(), "{files:?}");
     let mut timed = 0;
     for f in &files {
         let (a, b) = (

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, ensure};
 use experiments::analysis::SUMMARY_TOPS;
-use experiments::pipeline::{self, ChapterRun, Quiet, RunOptions};
+use experiments::pipeline::{self, PipelineOptions, Quiet, Results};
 use experiments::{DataDir, NetworkId, Spec, demos, report};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions, MouseActions, PointerAction};
 use fantoccini::key::Key;
@@ -29,12 +29,12 @@ const MAX_PAGE_BYTES: usize = 3_000_000;
 /// The chapter run the pages are generated from: the four chapter networks on the real data
 /// when `ML4A_DATA` is set (models cached under the target directory), else on small generated
 /// datasets in the official formats, trained for a few epochs.
-fn chapter_run(scratch: &Path) -> ChapterRun {
+fn chapter_run(scratch: &Path) -> Results {
     let specs: Vec<Spec>;
     let opts = match std::env::var_os("ML4A_DATA").filter(|v| !v.is_empty()) {
         Some(dir) => {
             specs = NetworkId::ALL.iter().map(|n| n.spec()).collect();
-            RunOptions {
+            PipelineOptions {
                 data_dir: DataDir(PathBuf::from(dir)),
                 cache_dir: Some(Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo-models")),
                 fresh: false,
@@ -51,14 +51,14 @@ fn chapter_run(scratch: &Path) -> ChapterRun {
                     s
                 })
                 .collect();
-            RunOptions {
+            PipelineOptions {
                 data_dir: DataDir(scratch.to_path_buf()),
                 cache_dir: None,
                 fresh: true,
             }
         }
     };
-    pipeline::run(&specs, &opts, &mut Quiet).expect("the chapter run")
+    pipeline::train_and_analyse(&specs, &opts, &mut Quiet).expect("the chapter run")
 }
 
 /// The JSON block a page embeds.
@@ -91,7 +91,7 @@ fn file_url(path: &Path) -> String {
 
 /// The run and its pages, built once for every test of this file.
 struct Fixture {
-    run: ChapterRun,
+    run: Results,
     out: tempfile::TempDir,
     _scratch: tempfile::TempDir,
 }
@@ -362,12 +362,7 @@ async fn focused_cell(c: &Client) -> Result<(usize, usize)> {
     }
 }
 
-async fn confusion_page(
-    c: &Client,
-    run: &ChapterRun,
-    out: &Path,
-    shots: Option<&Path>,
-) -> Result<()> {
+async fn confusion_page(c: &Client, run: &Results, out: &Path, shots: Option<&Path>) -> Result<()> {
     let path = out.join("demos/confusion.html");
     let data = page_data(&std::fs::read_to_string(&path)?);
     c.goto(&file_url(&path)).await?;
@@ -590,12 +585,7 @@ async fn confusion_page(
     Ok(())
 }
 
-async fn weights_page(
-    c: &Client,
-    run: &ChapterRun,
-    out: &Path,
-    shots: Option<&Path>,
-) -> Result<()> {
+async fn weights_page(c: &Client, run: &Results, out: &Path, shots: Option<&Path>) -> Result<()> {
     let path = out.join("demos/weights.html");
     let data = page_data(&std::fs::read_to_string(&path)?);
     c.goto(&file_url(&path)).await?;
@@ -680,7 +670,7 @@ async fn weights_page(
 
 /// Every visible network shows snapshot `epoch`: the epoch number, the training stats of that
 /// epoch, each unit's tile of that snapshot, and the bars of that snapshot's output weights.
-async fn check_epoch(c: &Client, data: &Value, run: &ChapterRun, epoch: usize) -> Result<()> {
+async fn check_epoch(c: &Client, data: &Value, run: &Results, epoch: usize) -> Result<()> {
     let value = c.find(Locator::Id("epoch-value")).await?.text().await?;
     ensure!(
         value == epoch.to_string(),
@@ -697,8 +687,8 @@ async fn check_epoch(c: &Client, data: &Value, run: &ChapterRun, epoch: usize) -
     .await?;
     for sec in shown.as_array().cloned().unwrap_or_default() {
         let id = sec["id"].as_str().unwrap_or("");
-        let o = run
-            .get(id)
+        let o = experiments::NetworkId::parse(id)
+            .and_then(|n| run.network(n))
             .ok_or_else(|| anyhow!("a section for unknown network {id}"))?;
         let net = data["networks"]
             .as_array()

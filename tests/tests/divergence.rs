@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use experiments::pipeline::{self, Quiet, RunOptions};
+use experiments::pipeline::{self, PipelineOptions, Quiet};
 use experiments::{DataDir, ExperimentError, NetworkId, Spec};
 use ml4a_tests::{files_under, write_mnist};
 use nn::TrainError;
@@ -15,12 +15,12 @@ fn failures(spec: &Spec, data: &Path) -> Vec<ExperimentError> {
     for fresh in [false, true] {
         let out = tempfile::tempdir().unwrap();
         let models = out.path().join("models");
-        let opts = RunOptions {
+        let opts = PipelineOptions {
             data_dir: DataDir(data.to_path_buf()),
             cache_dir: Some(models.clone()),
             fresh,
         };
-        let err = pipeline::run(std::slice::from_ref(spec), &opts, &mut Quiet)
+        let err = pipeline::train_and_analyse(std::slice::from_ref(spec), &opts, &mut Quiet)
             .err()
             .unwrap_or_else(|| panic!("lr {} trained", spec.train.sgd.lr));
         let cached = if models.exists() {
@@ -100,10 +100,10 @@ fn finite_but_absurd_losses_are_refused_too() {
     // The chapter's own learning rate trains without tripping the bound.
     spec.train.sgd.lr = NetworkId::Mnist2Layer.spec().train.sgd.lr;
     spec.train.epochs = 2;
-    let opts = RunOptions {
+    let opts = PipelineOptions {
         data_dir: DataDir(data.path().to_path_buf()),
         cache_dir: None,
         fresh: true,
     };
-    assert!(pipeline::run(&[spec], &opts, &mut Quiet).is_ok());
+    assert!(pipeline::train_and_analyse(&[spec], &opts, &mut Quiet).is_ok());
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use experiments::pipeline::{self, Quiet, RunOptions};
+use experiments::pipeline::{self, PipelineOptions, Quiet};
 use experiments::{DataDir, NetworkId, Spec, figures, report};
 use ml4a_tests::{write_cifar, write_mnist};
 
@@ -26,12 +26,12 @@ fn fixture(dir: &Path) {
 
 /// Runs everything into `out`; returns reproduce.json's content.
 fn run_all(data: &Path, out: &Path) -> report::Reproduce {
-    let opts = RunOptions {
+    let opts = PipelineOptions {
         data_dir: DataDir(data.to_path_buf()),
         cache_dir: Some(out.join("models")),
         fresh: true,
     };
-    let run = pipeline::run(&specs(), &opts, &mut Quiet).expect("the pipeline runs");
+    let run = pipeline::train_and_analyse(&specs(), &opts, &mut Quiet).expect("the pipeline runs");
     let written = figures::write_chapter(&run, &out.join("figures")).expect("figures are written");
     report::write_summaries(&run, out).expect("summaries are written");
     let r = report::reproduce(&run, run.total_seconds);
@@ -60,7 +60,7 @@ fn whole_pipeline_on_generated_data() {
         );
         assert_eq!(e.model_sha256.len(), 64);
     }
-    for (name, _) in figures::CATALOG {
+    for name in figures::FigureId::ALL.map(|f| f.stem()) {
         let png = std::fs::read(out.path().join("figures").join(format!("{name}.png")))
             .unwrap_or_else(|e| panic!("{name}.png: {e}"));
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name}.png is a PNG");
@@ -99,7 +99,7 @@ fn whole_pipeline_on_generated_data() {
         assert_eq!(ours["meta"]["model"], id);
     }
     let index = std::fs::read_to_string(out.path().join("index.html")).unwrap();
-    for (name, _) in figures::CATALOG {
+    for name in figures::FigureId::ALL.map(|f| f.stem()) {
         assert!(
             index.contains(&format!("figures/{name}.png")),
             "index.html shows {name}"
@@ -124,9 +124,10 @@ fn same_bytes_on_one_thread_and_two() {
             .build()
             .unwrap();
         let r = pool.install(|| run_all(data.path(), out.path()));
-        let figs: Vec<(String, Vec<u8>)> = figures::CATALOG
+        let figs: Vec<(String, Vec<u8>)> = figures::FigureId::ALL
             .iter()
-            .map(|(n, _)| {
+            .map(|f| {
+                let n = f.stem();
                 (
                     n.to_string(),
                     std::fs::read(out.path().join("figures").join(format!("{n}.png"))).unwrap(),
@@ -157,13 +158,15 @@ fn cache_returns_the_same_model_without_training() {
     fixture(data.path());
     let out = tempfile::tempdir().unwrap();
     let spec = specs().remove(1);
-    let mk = |fresh| RunOptions {
+    let mk = |fresh| PipelineOptions {
         data_dir: DataDir(data.path().to_path_buf()),
         cache_dir: Some(out.path().join("models")),
         fresh,
     };
-    let first = pipeline::run(std::slice::from_ref(&spec), &mk(true), &mut Quiet).unwrap();
-    let second = pipeline::run(std::slice::from_ref(&spec), &mk(false), &mut Quiet).unwrap();
+    let first =
+        pipeline::train_and_analyse(std::slice::from_ref(&spec), &mk(true), &mut Quiet).unwrap();
+    let second =
+        pipeline::train_and_analyse(std::slice::from_ref(&spec), &mk(false), &mut Quiet).unwrap();
     let (a, b) = (&first.outcomes[0].trained, &second.outcomes[0].trained);
     assert!(!a.from_cache && b.from_cache);
     assert_eq!(a.model, b.model);
@@ -171,19 +174,20 @@ fn cache_returns_the_same_model_without_training() {
     // A different spec misses the cache.
     let mut other = spec.clone();
     other.train.epochs += 1;
-    let third = pipeline::run(std::slice::from_ref(&other), &mk(false), &mut Quiet).unwrap();
+    let third =
+        pipeline::train_and_analyse(std::slice::from_ref(&other), &mk(false), &mut Quiet).unwrap();
     assert!(!third.outcomes[0].trained.from_cache);
 }
 
 #[test]
 fn missing_data_says_where_to_put_it() {
     let empty = tempfile::tempdir().unwrap();
-    let opts = RunOptions {
+    let opts = PipelineOptions {
         data_dir: DataDir(empty.path().to_path_buf()),
         cache_dir: None,
         fresh: true,
     };
-    let err = pipeline::run(&specs()[..1], &opts, &mut Quiet)
+    let err = pipeline::train_and_analyse(&specs()[..1], &opts, &mut Quiet)
         .err()
         .expect("no data, no run");
     let msg = err.to_string();

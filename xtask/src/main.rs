@@ -1,12 +1,8 @@
 //! `cargo xtask`: the project's automation, kept thin (matklad's cargo-xtask pattern).
 //!
-//! - `cargo xtask reproduce [--data-dir DIR] [--out DIR]`: train the chapter's four networks,
-//!   check them against the chapter, write every figure, summary and report.
-//! - `cargo xtask figures [--data-dir DIR] [--out DIR]`: every figure, from cached models.
-//! - `cargo xtask explore --dataset mnist|cifar10|idx:DIR [--hidden N] [--out DIR]`.
-//! - `cargo xtask download [--data-dir DIR]`: fetch and verify the official archives.
-//! - `cargo xtask sweep [--epochs N]`: MNIST accuracy over hidden widths and depths.
-//! - `cargo xtask bench`: our training epochs against numpy and PyTorch, side by side.
+//! - `reproduce`, `figures`, `explore`, `download`, `sweep` and `bench` run the `experiments`
+//!   binary in release mode with the arguments given (see `cargo xtask <task> --help`).
+//! - `tidy` checks the source tree's own rules (see [`tidy`]); its checks are also tests.
 //!
 //! Everything heavy runs in the `experiments` binary, built in release mode: xtask has no path
 //! dependencies, so its own debug build never links the training code.
@@ -15,15 +11,60 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
 
-mod bench;
+mod tidy;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "The ml4a-rs project's tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+/// The tasks that run the `experiments` binary take its arguments as they are.
+#[derive(Subcommand)]
+enum Task {
+    /// Train the chapter's four networks, check them against the chapter, write every figure,
+    /// demo and report.
+    Reproduce(Forwarded),
+    /// Every figure, from cached models where they match.
+    Figures(Forwarded),
+    /// The same analysis for any dataset the loader reads: --dataset mnist|cifar10|idx:DIR.
+    Explore(Forwarded),
+    /// Fetch and verify the official archives.
+    Download(Forwarded),
+    /// Held-out accuracy over hidden widths and depths.
+    Sweep(Forwarded),
+    /// Our training epochs against numpy and PyTorch, side by side.
+    Bench(Forwarded),
+    /// Check the source tree's rules: crate graph, crate docs, lints, unsafe comments, deps.
+    Tidy,
+}
+
+#[derive(clap::Args)]
+struct Forwarded {
+    /// Arguments for `experiments <task>` (`--help` shows them).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+}
 
 fn main() -> ExitCode {
-    match run() {
+    let cli = Cli::parse();
+    let result = match cli.task {
+        Task::Reproduce(f) => experiments("reproduce", &f.args),
+        Task::Figures(f) => experiments("figures", &f.args),
+        Task::Explore(f) => experiments("explore", &f.args),
+        Task::Download(f) => experiments("download", &f.args),
+        Task::Sweep(f) => experiments("sweep", &f.args),
+        Task::Bench(f) => experiments("bench", &f.args),
+        Task::Tidy => tidy::run(&project_root()),
+    };
+    match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("xtask: {e:#}");
-            ExitCode::from(2)
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
         }
     }
 }
@@ -36,29 +77,13 @@ fn project_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The cargo that runs us, so a `cargo +toolchain xtask` keeps its toolchain.
 fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
-fn run() -> Result<ExitCode> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some((task, rest)) = args.split_first() else {
-        print_help();
-        return Ok(ExitCode::from(2));
-    };
-    match task.as_str() {
-        "reproduce" | "figures" | "explore" | "download" | "sweep" => experiments(task, rest),
-        "bench" => bench::run(&project_root(), rest),
-        "help" | "--help" | "-h" => {
-            print_help();
-            Ok(ExitCode::SUCCESS)
-        }
-        other => bail!("unknown task {other:?}; try `cargo xtask help`"),
-    }
-}
-
 /// Runs `experiments TASK ARGS...` in release mode from the project root, passing its exit code
-/// through (reproduce exits 1 when a target is missed).
+/// through (reproduce exits 1 when a target is missed, 2 for a bad invocation).
 fn experiments(task: &str, rest: &[String]) -> Result<ExitCode> {
     let status = cargo()
         .current_dir(project_root())
@@ -81,10 +106,4 @@ fn experiments(task: &str, rest: &[String]) -> Result<ExitCode> {
         Some(c) => ExitCode::from(c.clamp(1, 255) as u8),
         None => bail!("experiments was killed by a signal"),
     })
-}
-
-fn print_help() {
-    eprintln!(
-        "cargo xtask <task>\n\n  reproduce [--data-dir DIR] [--out DIR] [--only ID,..]  train the chapter's networks, write figures and reports\n  figures   [--data-dir DIR] [--out DIR]                every figure, from cached models where they match\n  explore   --dataset mnist|cifar10|idx:DIR [--hidden N] [--epochs N] [--out DIR]\n  download  [--data-dir DIR] [--dataset mnist|cifar10]  fetch and verify the official archives\n  sweep     [--data-dir DIR] [--out DIR] [--epochs N]   MNIST accuracy over hidden widths and depths\n  bench     [--epochs N] [--skip-peers]                 our epochs against numpy and PyTorch"
-    );
 }

@@ -218,6 +218,7 @@ impl BatchFiller {
             // SAFETY: `avx2` comes from runtime feature detection in `new`.
             #[cfg(target_arch = "x86_64")]
             (true, true) => unsafe { fill_one_division_avx2(self, view, indices, data) },
+            // SAFETY: as above.
             #[cfg(target_arch = "x86_64")]
             (false, true) => unsafe { fill_two_divisions_avx2(self, view, indices, data) },
             (true, _) => fill_formula::<false>(self, view, indices, data),

@@ -9,7 +9,7 @@ use introspect::{
 
 use crate::data::Feed;
 use crate::error::ExperimentError;
-use crate::run::Trained;
+use crate::training::Trained;
 
 /// How many samples per confusion cell the summaries keep: all the demo pages show.
 pub const SUMMARY_TOPS: usize = 24;

@@ -1,6 +1,14 @@
-//! Our side of the speed comparison with numpy and PyTorch (`cargo xtask bench`): the chapter's
-//! networks trained under the peers' protocol, plain SGD, batch 64, inputs u8/255, through the
-//! real `nn` API.
+//! The speed comparison with numpy and PyTorch (`cargo xtask bench`): the chapter's four
+//! networks trained under one protocol (plain SGD, batch 64, inputs u8/255, the training loop
+//! timed) by us and by two hand-written Python peers, side by side, with a verdict that is only
+//! given when every measurement it judges was made.
+//!
+//! The protocol is defined once, here ([`Protocol::for_network`]); the peers receive it as JSON
+//! and repeat none of its numbers. Their sources are compiled into this crate and written next
+//! to the virtual environment they run in, so the binary needs no source tree.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use datasets::{InputScaling, Split};
 use nn::{Activation, Architecture, Init, Mlp, SgdConfig, TrainConfig, init};
@@ -8,23 +16,91 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{DataDir, Feed};
 use crate::error::ExperimentError;
-use crate::spec::DataKind;
+use crate::io::write_atomic;
+use crate::spec::{DataKind, NetworkId};
 
-/// The networks of the comparison: name, data, hidden widths, learning rate (the peers use the
-/// same numbers, in `xtask/peers/common.py`).
-pub const NETWORKS: [(&str, DataKind, &[usize], f32); 4] = [
-    ("mnist-784-10", DataKind::Mnist, &[], 0.1),
-    ("mnist-784-10-10", DataKind::Mnist, &[10], 0.1),
-    ("cifar-3072-10", DataKind::Cifar10, &[], 0.01),
-    ("cifar-3072-10-10", DataKind::Cifar10, &[10], 0.01),
+/// The peers' shared loader and reporter, and the two peers.
+const PEERS: [(&str, &str); 3] = [
+    ("common.py", include_str!("../peers/common.py")),
+    ("numpy_sgd.py", include_str!("../peers/numpy_sgd.py")),
+    ("torch_sgd.py", include_str!("../peers/torch_sgd.py")),
 ];
 
-/// One implementation's result on one network; the peers print the same fields.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The implementations compared, in table order: ours first, then each peer with its script.
+pub const PEER_SCRIPTS: [(&str, &str); 2] =
+    [("numpy", "numpy_sgd.py"), ("pytorch", "torch_sgd.py")];
+
+/// The bar: each peer's median epoch divided by ours must reach this.
+pub const BARS: [(&str, f64); 2] = [("numpy", 2.0), ("pytorch", 5.0)];
+
+/// What every implementation trains, for one network: the chapter network's data and shape
+/// under the comparison's optimiser (plain SGD, so that every peer computes the same update).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Protocol {
+    /// The chapter network's id (`mnist-1layer`, ...).
+    pub network: String,
+    /// `mnist` or `cifar10`.
+    pub dataset: String,
+    /// Hidden widths (sigmoid units).
+    pub hidden: Vec<usize>,
+    /// Output classes.
+    pub classes: usize,
+    /// Plain SGD step size.
+    pub lr: f32,
+    /// Mini-batch size.
+    pub batch_size: usize,
+    /// Epochs timed.
+    pub epochs: usize,
+    /// Seed of the weight initialisation and the shuffles.
+    pub seed: u64,
+    /// The training split, as dataset indices `[start, end)`.
+    pub train: [usize; 2],
+    /// The held-out split the accuracy is measured on.
+    pub held_out: [usize; 2],
+}
+
+impl Protocol {
+    /// The protocol for one chapter network: its data, hidden layers and splits; plain SGD at
+    /// 0.1 on MNIST and 0.01 on CIFAR-10 (the largest steps that train stably without
+    /// momentum), batch 64, weights U(±1/√fan_in), biases 0.
+    pub fn for_network(id: NetworkId, epochs: usize) -> Protocol {
+        let spec = id.spec();
+        let (dataset, lr, train, held_out) = match spec.data {
+            DataKind::Cifar10 => (
+                "cifar10",
+                0.01,
+                datasets::cifar10::TRAIN,
+                datasets::cifar10::HELD_OUT,
+            ),
+            _ => (
+                "mnist",
+                0.1,
+                datasets::mnist::TRAIN,
+                datasets::mnist::HELD_OUT,
+            ),
+        };
+        Protocol {
+            network: id.id().to_string(),
+            dataset: dataset.to_string(),
+            hidden: spec.hidden,
+            classes: 10,
+            lr,
+            batch_size: 64,
+            epochs,
+            seed: 1,
+            train: [train.start, train.end],
+            held_out: [held_out.start, held_out.end],
+        }
+    }
+}
+
+/// One implementation's result on one network; the peers print the same fields as one JSON
+/// line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BenchResult {
     /// `ours`, `numpy` or `pytorch`.
     pub r#impl: String,
-    /// Network name from [`NETWORKS`].
+    /// The chapter network's id.
     pub network: String,
     /// Wall time of each epoch's training loop.
     pub epoch_seconds: Vec<f64>,
@@ -34,44 +110,62 @@ pub struct BenchResult {
     pub peak_rss_mib: f64,
 }
 
-/// Trains `network` for `epochs` under the protocol and measures it.
+impl BenchResult {
+    /// The median epoch time in seconds, `None` when no epoch was timed.
+    pub fn median_seconds(&self) -> Option<f64> {
+        let mut s: Vec<f64> = self
+            .epoch_seconds
+            .iter()
+            .copied()
+            .filter(|t| t.is_finite())
+            .collect();
+        if s.is_empty() {
+            return None;
+        }
+        s.sort_by(f64::total_cmp);
+        Some(s[s.len() / 2])
+    }
+}
+
+/// Trains one network under `protocol` through the real `nn` API and measures it. Run in a
+/// process of its own per network, so that the peak memory is that network's.
 ///
 /// # Errors
-/// Unknown network names, missing data, divergence.
-pub fn run(
-    network: &str,
-    data_dir: &DataDir,
-    epochs: usize,
-) -> Result<BenchResult, ExperimentError> {
-    let Some((name, kind, hidden, lr)) = NETWORKS.iter().find(|n| n.0 == network) else {
-        return Err(ExperimentError::Usage(format!(
-            "unknown bench network {network:?}"
-        )));
+/// Missing data, divergence.
+pub fn time_ours(protocol: &Protocol, data_dir: &DataDir) -> Result<BenchResult, ExperimentError> {
+    let kind = match protocol.dataset.as_str() {
+        "cifar10" => DataKind::Cifar10,
+        _ => DataKind::Mnist,
     };
-    let data = data_dir.load(kind)?;
+    let data = data_dir.load(&kind)?;
     let feed = Feed::new(data.view(Split::Train), &InputScaling::UnitRange);
-    let arch = Architecture::classifier(feed.view().shape().len(), hidden, Activation::Sigmoid, 10);
-    let mut model = Mlp::new(arch, Init::UniformFanIn, &mut init::rng(1));
+    let arch = Architecture::classifier(
+        feed.view().shape().len(),
+        &protocol.hidden,
+        Activation::Sigmoid,
+        protocol.classes,
+    );
+    let mut model = Mlp::new(arch, Init::UniformFanIn, &mut init::rng(protocol.seed));
     let config = TrainConfig {
-        epochs,
-        batch_size: 64,
+        epochs: protocol.epochs,
+        batch_size: protocol.batch_size,
         sgd: SgdConfig {
-            lr: *lr,
+            lr: protocol.lr,
             momentum: 0.0,
             weight_decay: 0.0,
         },
-        shuffle_seed: 1,
+        shuffle_seed: protocol.seed,
     };
     let reports = nn::train(&mut model, &config, &feed, &mut |_, _| {}).map_err(|source| {
         ExperimentError::Train {
-            id: name.to_string(),
+            id: protocol.network.clone(),
             source,
         }
     })?;
     let held = Feed::new(data.view(Split::HeldOut), &InputScaling::UnitRange).predict(&model)?;
     Ok(BenchResult {
         r#impl: "ours".into(),
-        network: name.to_string(),
+        network: protocol.network.clone(),
         epoch_seconds: reports.iter().map(|r| r.seconds).collect(),
         heldout_accuracy: held.correct() as f64 / held.len().max(1) as f64,
         peak_rss_mib: peak_rss_mib(),
@@ -88,4 +182,359 @@ pub fn peak_rss_mib() -> f64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// Every measurement of a comparison: per network, the results that were obtained, and why the
+/// others are missing.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Comparison {
+    /// Epochs per implementation and network.
+    pub epochs: usize,
+    /// One row per network, in the chapter's order.
+    pub rows: Vec<Row>,
+}
+
+/// One network's results.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Row {
+    /// The chapter network's id.
+    pub network: String,
+    /// What each implementation that ran measured.
+    pub results: Vec<BenchResult>,
+    /// Implementations that did not run or gave no timing, with the reason.
+    pub missing: Vec<(String, String)>,
+}
+
+impl Row {
+    fn get(&self, name: &str) -> Option<&BenchResult> {
+        self.results.iter().find(|r| r.r#impl == name)
+    }
+
+    /// A peer's median epoch over ours, when both were measured.
+    pub fn ratio(&self, peer: &str) -> Option<f64> {
+        let ours = self.get("ours")?.median_seconds()?;
+        let theirs = self.get(peer)?.median_seconds()?;
+        (ours > 0.0).then(|| theirs / ours)
+    }
+}
+
+/// The judgement of a comparison against [`BARS`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Every ratio was measured and reaches its bar.
+    Met,
+    /// Every ratio was measured; these (network, peer, ratio) miss their bar.
+    NotMet(Vec<(String, String, f64)>),
+    /// Some ratio could not be measured: no verdict. Each entry says what is missing.
+    NotJudged(Vec<String>),
+}
+
+impl Comparison {
+    /// Judges every row against every bar. A verdict needs every ratio: one missing
+    /// measurement makes the whole comparison [`Verdict::NotJudged`].
+    pub fn verdict(&self) -> Verdict {
+        let mut missing = Vec::new();
+        let mut misses = Vec::new();
+        if self.rows.is_empty() {
+            missing.push("no network was measured".to_string());
+        }
+        for row in &self.rows {
+            for (peer, bar) in BARS {
+                match row.ratio(peer) {
+                    Some(r) if r >= bar => {}
+                    Some(r) => misses.push((row.network.clone(), peer.to_string(), r)),
+                    None => missing.push(format!("{}: no {peer} timing", row.network)),
+                }
+            }
+        }
+        if !missing.is_empty() {
+            Verdict::NotJudged(missing)
+        } else if misses.is_empty() {
+            Verdict::Met
+        } else {
+            Verdict::NotMet(misses)
+        }
+    }
+
+    /// The table: median epoch, held-out accuracy and peak memory of each implementation, the
+    /// ratios, and the verdict line.
+    pub fn table(&self) -> String {
+        let mut s = format!(
+            "per epoch (median of {}), held-out accuracy after {} epochs, peak RSS\n\n",
+            self.epochs, self.epochs
+        );
+        s += &format!(
+            "{:<14} {:>22} {:>22} {:>22} {:>9} {:>9}\n",
+            "network", "ours", "numpy", "pytorch", "vs numpy", "vs torch"
+        );
+        for row in &self.rows {
+            let cell = |name: &str| {
+                row.get(name).map_or("-".to_string(), |r| {
+                    format!(
+                        "{:.1} ms {:.2}% {:.0}M",
+                        r.median_seconds().map_or(f64::NAN, |t| 1000.0 * t),
+                        100.0 * r.heldout_accuracy,
+                        r.peak_rss_mib
+                    )
+                })
+            };
+            let ratio = |p: &str| row.ratio(p).map_or("-".into(), |r| format!("{r:.1}x"));
+            s += &format!(
+                "{:<14} {:>22} {:>22} {:>22} {:>9} {:>9}\n",
+                row.network,
+                cell("ours"),
+                cell("numpy"),
+                cell("pytorch"),
+                ratio("numpy"),
+                ratio("pytorch")
+            );
+        }
+        let bars = BARS
+            .iter()
+            .map(|(p, b)| format!(">= {b}x faster than {p}"))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        s += &format!("\nbar: {bars} per epoch: ");
+        s += &match self.verdict() {
+            Verdict::Met => "met\n".to_string(),
+            Verdict::NotMet(m) => {
+                let list: Vec<String> = m
+                    .iter()
+                    .map(|(n, p, r)| format!("{n} vs {p} {r:.1}x"))
+                    .collect();
+                format!("NOT met ({})\n", list.join(", "))
+            }
+            Verdict::NotJudged(why) => format!("not judged ({})\n", why.join("; ")),
+        };
+        s
+    }
+}
+
+/// Where the comparison runs: our binary (re-run per network), the Python of the peers'
+/// virtual environment, the data.
+pub struct BenchSetup {
+    /// This binary, run as `BIN bench-epochs --protocol JSON` for each network.
+    pub ours: PathBuf,
+    /// The peers' Python, or `None` to measure ours only.
+    pub python: Option<PathBuf>,
+    /// The directory the peer scripts are written to and run from.
+    pub peers_dir: PathBuf,
+    /// Where the data lives.
+    pub data_dir: DataDir,
+}
+
+/// Creates (first time only) the virtual environment `dir` with numpy and torch from PyPI and
+/// writes the peer scripts into `dir/peers`; returns the venv's Python.
+///
+/// # Errors
+/// [`ExperimentError::Bench`] when `python3 -m venv` or `pip install` fails; IO errors naming
+/// the file.
+pub fn prepare_peers(dir: &Path) -> Result<PathBuf, ExperimentError> {
+    let py = dir.join("bin/python");
+    let ready = Command::new(&py)
+        .args(["-c", "import numpy, torch"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ready {
+        eprintln!(
+            "creating {} with numpy and torch (first run only; torch is large)",
+            dir.display()
+        );
+        let ok = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(dir)
+            .status()
+            .is_ok_and(|s| s.success())
+            && Command::new(dir.join("bin/pip"))
+                .args(["install", "--quiet", "numpy", "torch"])
+                .status()
+                .is_ok_and(|s| s.success());
+        if !ok {
+            return Err(ExperimentError::Bench(format!(
+                "could not set up the peers' Python environment in {}",
+                dir.display()
+            )));
+        }
+    }
+    for (name, text) in PEERS {
+        write_atomic(&dir.join("peers").join(name), text.as_bytes())?;
+    }
+    Ok(py)
+}
+
+/// Runs the comparison for `networks`: ours in a child process per network, then each peer.
+/// A peer that fails or prints no timing is recorded as missing, so the table still shows
+/// what was measured and the verdict says it could not judge.
+///
+/// # Errors
+/// Our own run failing (missing data, divergence) is an error: nothing can be compared.
+pub fn compare(
+    setup: &BenchSetup,
+    networks: &[NetworkId],
+    epochs: usize,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Comparison, ExperimentError> {
+    let mut rows = Vec::new();
+    for &id in networks {
+        let protocol = Protocol::for_network(id, epochs);
+        let json = serde_json::to_string(&protocol).map_err(|source| ExperimentError::Json {
+            what: "bench protocol".into(),
+            source,
+        })?;
+        let data = setup.data_dir.0.display().to_string();
+        progress(&format!("{}: ours", protocol.network));
+        let out = Command::new(&setup.ours)
+            .args(["bench-epochs", "--protocol", &json, "--data-dir", &data])
+            .output()
+            .map_err(|source| ExperimentError::Io {
+                path: setup.ours.clone(),
+                source,
+            })?;
+        let ours = parse_result(&out).map_err(|why| {
+            ExperimentError::Bench(format!("ours on {}: {why}", protocol.network))
+        })?;
+        let mut row = Row {
+            network: protocol.network.clone(),
+            results: vec![ours],
+            missing: Vec::new(),
+        };
+        for (name, script) in PEER_SCRIPTS {
+            let Some(py) = &setup.python else {
+                row.missing.push((name.into(), "peers skipped".into()));
+                continue;
+            };
+            progress(&format!("{}: {name}", protocol.network));
+            let out = Command::new(py)
+                .current_dir(&setup.peers_dir)
+                .env("OMP_NUM_THREADS", "2")
+                // Set on some machines to work around old OpenBLAS builds; they force a slow
+                // generic kernel on a current numpy, which would make the peer look worse
+                // than it is.
+                .env_remove("OPENBLAS_CORETYPE")
+                .env_remove("OPENBLAS_L2_SIZE")
+                .args([script, &json, &data])
+                .output();
+            match out
+                .map_err(|e| e.to_string())
+                .and_then(|o| parse_result(&o))
+            {
+                Ok(r) if r.median_seconds().is_some() => row.results.push(r),
+                Ok(_) => row.missing.push((name.into(), "no epoch timed".into())),
+                Err(why) => row.missing.push((name.into(), why)),
+            }
+        }
+        rows.push(row);
+    }
+    Ok(Comparison { epochs, rows })
+}
+
+/// The last JSON line of a child's standard output, or why there is none.
+fn parse_result(out: &std::process::Output) -> Result<BenchResult, String> {
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = err
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        return Err(format!("exited with {}: {last}", out.status));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .ok_or("printed no result line")?;
+    serde_json::from_str(line).map_err(|e| format!("unreadable result line: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(name: &str, ms: &[f64]) -> BenchResult {
+        BenchResult {
+            r#impl: name.into(),
+            network: "mnist-1layer".into(),
+            epoch_seconds: ms.iter().map(|m| m / 1000.0).collect(),
+            heldout_accuracy: 0.9,
+            peak_rss_mib: 100.0,
+        }
+    }
+
+    fn row(results: Vec<BenchResult>) -> Row {
+        Row {
+            network: "mnist-1layer".into(),
+            results,
+            missing: Vec::new(),
+        }
+    }
+
+    fn check(rows: Vec<Row>, expect: &str) {
+        let c = Comparison { epochs: 3, rows };
+        let v = match c.verdict() {
+            Verdict::Met => "met".to_string(),
+            Verdict::NotMet(m) => format!("not met {}", m.len()),
+            Verdict::NotJudged(m) => format!("not judged {}", m.len()),
+        };
+        assert_eq!(v, expect);
+        assert!(c.table().contains(expect.split(' ').next().unwrap()));
+    }
+
+    #[test]
+    fn verdicts_need_every_measurement() {
+        let fast = || result("ours", &[10.0, 11.0, 9.0]);
+        // numpy 2.5x, torch 6x: met.
+        check(
+            vec![row(vec![
+                fast(),
+                result("numpy", &[25.0]),
+                result("pytorch", &[60.0]),
+            ])],
+            "met",
+        );
+        // torch only 4x: not met.
+        check(
+            vec![row(vec![
+                fast(),
+                result("numpy", &[25.0]),
+                result("pytorch", &[40.0]),
+            ])],
+            "not met 1",
+        );
+        // No peer ran: no verdict, for either bar.
+        check(vec![row(vec![fast()])], "not judged 2");
+        // A peer without timings counts as not measured.
+        check(
+            vec![row(vec![
+                fast(),
+                result("numpy", &[]),
+                result("pytorch", &[60.0]),
+            ])],
+            "not judged 1",
+        );
+        // Nothing measured at all.
+        check(vec![], "not judged 1");
+    }
+
+    #[test]
+    fn median_ignores_order() {
+        assert_eq!(
+            result("ours", &[30.0, 10.0, 20.0]).median_seconds(),
+            Some(0.02)
+        );
+        assert_eq!(result("ours", &[]).median_seconds(), None);
+    }
+
+    #[test]
+    fn protocols_follow_the_chapter_networks() {
+        for id in NetworkId::ALL {
+            let p = Protocol::for_network(id, 2);
+            assert_eq!(p.network, id.id());
+            assert_eq!(p.hidden, id.spec().hidden);
+            let back: Protocol = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+            assert_eq!(back, p);
+        }
+    }
 }

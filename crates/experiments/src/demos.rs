@@ -29,7 +29,8 @@ use crate::analysis::SUMMARY_TOPS;
 use crate::error::ExperimentError;
 use crate::figures::{sample_raster, template_raster};
 use crate::io::write_atomic;
-use crate::pipeline::{ChapterRun, Outcome};
+use crate::pipeline::{Outcome, Results};
+use crate::spec::DataKind;
 
 /// The largest page, in bytes, that the demos write (the issue's limit is 3 MB).
 pub const PAGE_BUDGET: usize = 2_900_000;
@@ -48,7 +49,7 @@ pub struct Page {
 ///
 /// # Errors
 /// IO errors naming the file.
-pub fn write(run: &ChapterRun, out: &Path) -> Result<Vec<Page>, ExperimentError> {
+pub fn write(run: &Results, out: &Path) -> Result<Vec<Page>, ExperimentError> {
     let dir = out.join("demos");
     let pages = [
         ("confusion.html", confusion_page(run, PAGE_BUDGET)),
@@ -68,7 +69,7 @@ pub fn write(run: &ChapterRun, out: &Path) -> Result<Vec<Page>, ExperimentError>
 
 /// The confusion demo page, its per-cell caps shrunk until it fits in `budget` bytes (or every
 /// cap is 1).
-pub fn confusion_page(run: &ChapterRun, budget: usize) -> String {
+pub fn confusion_page(run: &Results, budget: usize) -> String {
     let groups = dataset_groups(run);
     let mut caps = vec![SUMMARY_TOPS; groups.len()];
     loop {
@@ -93,13 +94,13 @@ pub fn confusion_page(run: &ChapterRun, budget: usize) -> String {
 }
 
 /// The networks of each dataset, by dataset name, in order of first appearance.
-fn dataset_groups(run: &ChapterRun) -> Vec<(String, Vec<&Outcome>)> {
-    let mut groups: Vec<(String, Vec<&Outcome>)> = Vec::new();
+fn dataset_groups(run: &Results) -> Vec<(&DataKind, Vec<&Outcome>)> {
+    let mut groups: Vec<(&DataKind, Vec<&Outcome>)> = Vec::new();
     for o in &run.outcomes {
-        let name = o.trained.spec.data.name();
-        match groups.iter_mut().find(|(n, _)| n == name) {
+        let data = &o.trained.spec.data;
+        match groups.iter_mut().find(|(d, _)| *d == data) {
             Some((_, list)) => list.push(o),
-            None => groups.push((name.to_string(), vec![o])),
+            None => groups.push((data, vec![o])),
         }
     }
     groups
@@ -107,8 +108,8 @@ fn dataset_groups(run: &ChapterRun) -> Vec<(String, Vec<&Outcome>)> {
 
 /// The demo's data with at most `caps[g]` samples per cell for the networks of group `g`.
 fn confusion_data(
-    run: &ChapterRun,
-    groups: &[(String, Vec<&Outcome>)],
+    run: &Results,
+    groups: &[(&DataKind, Vec<&Outcome>)],
     caps: &[usize],
 ) -> ConfusionDemo {
     let mut sheets = Vec::new();
@@ -202,10 +203,10 @@ fn confusion_net(
 
 /// `784 → 10 → 10`: the network's layer widths.
 fn layers(o: &Outcome) -> String {
-    let model = &o.trained.model;
-    let mut widths = vec![model.layers()[0].weight.cols()];
-    widths.extend(model.layers().iter().map(|l| l.weight.rows()));
-    widths
+    o.trained
+        .model
+        .architecture()
+        .widths()
         .iter()
         .map(|w| w.to_string())
         .collect::<Vec<_>>()
@@ -225,18 +226,9 @@ fn thousands(n: usize) -> String {
     out
 }
 
-/// How a dataset is named on the pages.
-fn display_name(data: &str) -> String {
-    match data {
-        "mnist" => "MNIST".into(),
-        "cifar10" => "CIFAR-10".into(),
-        other => other.to_uppercase(),
-    }
-}
-
 /// The weights demo page: every snapshot, or fewer (evenly spread) until it fits in `budget`
 /// bytes.
-pub fn weights_page(run: &ChapterRun, budget: usize) -> String {
+pub fn weights_page(run: &Results, budget: usize) -> String {
     let most = run
         .outcomes
         .iter()
@@ -254,7 +246,7 @@ pub fn weights_page(run: &ChapterRun, budget: usize) -> String {
 }
 
 /// The demo's data with at most `keep` snapshots per network.
-fn weights_data(run: &ChapterRun, keep: usize) -> WeightsDemo {
+fn weights_data(run: &Results, keep: usize) -> WeightsDemo {
     WeightsDemo {
         title: "How the weights form".into(),
         intro: "The weights of the first layer drawn as images, one per neuron, from before \
@@ -323,7 +315,7 @@ fn weights_net(o: &Outcome, keep: usize) -> WeightsNet {
     };
     WeightsNet {
         id: t.spec.id.clone(),
-        group: display_name(t.spec.data.name()),
+        group: t.spec.data.display_name().to_string(),
         label: format!("{} ({}): {what}", t.spec.id, layers(o)),
         units,
         classes: if two_layers {

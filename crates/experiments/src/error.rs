@@ -42,6 +42,9 @@ pub enum ExperimentError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The speed comparison could not run.
+    #[error("bench: {0}")]
+    Bench(String),
     /// A request that makes no sense (an unknown name).
     #[error("{0}")]
     Usage(String),

@@ -17,60 +17,144 @@ use render::{Drawing, Raster, palette};
 
 use crate::error::ExperimentError;
 use crate::io::write_atomic;
-use crate::pipeline::{ChapterRun, Outcome};
+use crate::pipeline::{Outcome, Results};
+use crate::spec::NetworkId;
 
-/// Every figure's file stem and caption, in the chapter's order.
-pub const CATALOG: [(&str, &str); 13] = [
-    (
-        "mnist_1layer",
-        "The 1-layer MNIST network: each of the 784 pixels connects to each of the 10 output neurons.",
-    ),
-    (
-        "weights_analogy_1",
-        "The connections into the first output neuron, and that neuron as z = b + Σ wᵢxᵢ.",
-    ),
-    (
-        "weights_analogy_2",
-        "The same sum laid out as images: the pixels x and the weights w multiplied cell by cell.",
-    ),
-    (
-        "rolled_weights_mnist_0",
-        "The trained 1-layer network's weights into output neuron 0 as a 28x28 image (low black, high white).",
-    ),
-    (
-        "rolled_weights_mnist",
-        "The weights into all 10 output neurons: templates that look like blurry digits.",
-    ),
-    (
-        "mnist-mistakes",
-        "Mistakes of the 2-layer MNIST network on the test set: two understandable (unsure), two glaring (confident and wrong). Red: predicted class; green: true class.",
-    ),
-    (
-        "confusion_mnist",
-        "Confusion matrix of the 2-layer MNIST network on the held-out 10,000 (rows actual, columns predicted).",
-    ),
-    (
-        "mnist-confusion-samples",
-        "The most confident sample of every confusion cell; green frames on the diagonal, red off it, blank where a cell is empty.",
-    ),
-    ("cifar-grid", "A random sample of CIFAR-10 training images."),
-    (
-        "rolled_weights_cifar",
-        "The 1-layer CIFAR-10 network's weight templates as colour images.",
-    ),
-    (
-        "confusion_cifar",
-        "Confusion matrix of the 2-layer CIFAR-10 network on the held-out 10,000.",
-    ),
-    (
-        "mnist_2layers",
-        "The 2-layer MNIST network: 784 inputs, 10 hidden neurons, 10 outputs.",
-    ),
-    (
-        "mnist_weights_2layer",
-        "The 2-layer MNIST network's 10 hidden filters, and for each class the output neuron's weight on each filter (up positive, down negative).",
-    ),
-];
+/// Every figure of the chapter, by the file stem the chapter gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FigureId {
+    /// `mnist_1layer`.
+    MnistOneLayer,
+    /// `weights_analogy_1`.
+    WeightsAnalogy1,
+    /// `weights_analogy_2`.
+    WeightsAnalogy2,
+    /// `rolled_weights_mnist_0`.
+    RolledWeightsMnist0,
+    /// `rolled_weights_mnist`.
+    RolledWeightsMnist,
+    /// `mnist-mistakes`.
+    MnistMistakes,
+    /// `confusion_mnist`.
+    ConfusionMnist,
+    /// `mnist-confusion-samples`.
+    MnistConfusionSamples,
+    /// `cifar-grid`.
+    CifarGrid,
+    /// `rolled_weights_cifar`.
+    RolledWeightsCifar,
+    /// `confusion_cifar`.
+    ConfusionCifar,
+    /// `mnist_2layers`.
+    MnistTwoLayers,
+    /// `mnist_weights_2layer`.
+    MnistWeights2Layer,
+}
+
+impl FigureId {
+    /// Every figure, in the chapter's order.
+    pub const ALL: [FigureId; 13] = [
+        FigureId::MnistOneLayer,
+        FigureId::WeightsAnalogy1,
+        FigureId::WeightsAnalogy2,
+        FigureId::RolledWeightsMnist0,
+        FigureId::RolledWeightsMnist,
+        FigureId::MnistMistakes,
+        FigureId::ConfusionMnist,
+        FigureId::MnistConfusionSamples,
+        FigureId::CifarGrid,
+        FigureId::RolledWeightsCifar,
+        FigureId::ConfusionCifar,
+        FigureId::MnistTwoLayers,
+        FigureId::MnistWeights2Layer,
+    ];
+
+    /// The file stem, as the chapter names the figure.
+    pub fn stem(self) -> &'static str {
+        match self {
+            FigureId::MnistOneLayer => "mnist_1layer",
+            FigureId::WeightsAnalogy1 => "weights_analogy_1",
+            FigureId::WeightsAnalogy2 => "weights_analogy_2",
+            FigureId::RolledWeightsMnist0 => "rolled_weights_mnist_0",
+            FigureId::RolledWeightsMnist => "rolled_weights_mnist",
+            FigureId::MnistMistakes => "mnist-mistakes",
+            FigureId::ConfusionMnist => "confusion_mnist",
+            FigureId::MnistConfusionSamples => "mnist-confusion-samples",
+            FigureId::CifarGrid => "cifar-grid",
+            FigureId::RolledWeightsCifar => "rolled_weights_cifar",
+            FigureId::ConfusionCifar => "confusion_cifar",
+            FigureId::MnistTwoLayers => "mnist_2layers",
+            FigureId::MnistWeights2Layer => "mnist_weights_2layer",
+        }
+    }
+
+    /// The caption under the figure in `index.html`.
+    pub fn caption(self) -> &'static str {
+        match self {
+            FigureId::MnistOneLayer => {
+                "The 1-layer MNIST network: each of the 784 pixels connects to each of the 10 output neurons."
+            }
+            FigureId::WeightsAnalogy1 => {
+                "The connections into the first output neuron, and that neuron as z = b + Σ wᵢxᵢ."
+            }
+            FigureId::WeightsAnalogy2 => {
+                "The same sum laid out as images: the pixels x and the weights w multiplied cell by cell."
+            }
+            FigureId::RolledWeightsMnist0 => {
+                "The trained 1-layer network's weights into output neuron 0 as a 28x28 image (low black, high white)."
+            }
+            FigureId::RolledWeightsMnist => {
+                "The weights into all 10 output neurons: templates that look like blurry digits."
+            }
+            FigureId::MnistMistakes => {
+                "Mistakes of the 2-layer MNIST network on the test set: two understandable (unsure), two glaring (confident and wrong). Red: predicted class; green: true class."
+            }
+            FigureId::ConfusionMnist => {
+                "Confusion matrix of the 2-layer MNIST network on the held-out 10,000 (rows actual, columns predicted)."
+            }
+            FigureId::MnistConfusionSamples => {
+                "The most confident sample of every confusion cell; green frames on the diagonal, red off it, blank where a cell is empty."
+            }
+            FigureId::CifarGrid => "A random sample of CIFAR-10 training images.",
+            FigureId::RolledWeightsCifar => {
+                "The 1-layer CIFAR-10 network's weight templates as colour images."
+            }
+            FigureId::ConfusionCifar => {
+                "Confusion matrix of the 2-layer CIFAR-10 network on the held-out 10,000."
+            }
+            FigureId::MnistTwoLayers => {
+                "The 2-layer MNIST network: 784 inputs, 10 hidden neurons, 10 outputs."
+            }
+            FigureId::MnistWeights2Layer => {
+                "The 2-layer MNIST network's 10 hidden filters, and for each class the output neuron's weight on each filter (up positive, down negative)."
+            }
+        }
+    }
+
+    /// The network whose results the figure draws.
+    pub fn network(self) -> NetworkId {
+        match self {
+            FigureId::MnistOneLayer => NetworkId::Mnist1Layer,
+            FigureId::WeightsAnalogy1 => NetworkId::Mnist1Layer,
+            FigureId::WeightsAnalogy2 => NetworkId::Mnist1Layer,
+            FigureId::RolledWeightsMnist0 => NetworkId::Mnist1Layer,
+            FigureId::RolledWeightsMnist => NetworkId::Mnist1Layer,
+            FigureId::MnistMistakes => NetworkId::Mnist2Layer,
+            FigureId::ConfusionMnist => NetworkId::Mnist2Layer,
+            FigureId::MnistConfusionSamples => NetworkId::Mnist2Layer,
+            FigureId::CifarGrid => NetworkId::Cifar1Layer,
+            FigureId::RolledWeightsCifar => NetworkId::Cifar1Layer,
+            FigureId::ConfusionCifar => NetworkId::Cifar2Layer,
+            FigureId::MnistTwoLayers => NetworkId::Mnist2Layer,
+            FigureId::MnistWeights2Layer => NetworkId::Mnist2Layer,
+        }
+    }
+
+    /// The PNG file name.
+    pub fn png(self) -> String {
+        format!("{}.png", self.stem())
+    }
+}
 
 /// A finished figure: a raster, or a diagram kept as shapes (written as PNG and SVG).
 pub enum Figure {
@@ -327,71 +411,78 @@ pub fn network_diagram(layers: &[usize], input: Raster, outputs: &[String]) -> F
     Figure::Diagram(mlp(layers, &opts))
 }
 
+/// The width of every stage of the outcome's network (`[784, 10]`).
+fn widths(o: &Outcome) -> Vec<usize> {
+    o.trained.model.architecture().widths()
+}
+
 /// Writes the chapter's figures whose networks are part of `run` into `dir`; returns the file
 /// names written.
 ///
 /// # Errors
 /// IO errors naming the file.
-pub fn write_chapter(run: &ChapterRun, dir: &Path) -> Result<Vec<String>, ExperimentError> {
+pub fn write_chapter(run: &Results, dir: &Path) -> Result<Vec<String>, ExperimentError> {
     let mut written = Vec::new();
-    let mut put = |fig: Figure, name: &str| -> Result<(), ExperimentError> {
-        written.extend(write(&fig, dir, name)?);
+    let mut put = |fig: Figure, id: FigureId| -> Result<(), ExperimentError> {
+        written.extend(write(&fig, dir, id.stem())?);
         Ok(())
     };
-    let digits: Vec<String> = (0..10).map(|i| i.to_string()).collect();
-    if let Some(o) = run.get("mnist-1layer") {
+    if let Some(o) = run.network(NetworkId::Mnist1Layer) {
         let data = run.data_of(&o.trained.spec);
         let held = data.view(Split::HeldOut);
         // The first held-out 0, so that the formula multiplies a 0 by the template of 0.
         let zero = (0..held.len()).find(|&i| held.label(i) == 0).unwrap_or(0);
         let digit = sample_raster(&held, zero);
         put(
-            network_diagram(&[784, 10], digit.clone(), &digits),
-            "mnist_1layer",
+            network_diagram(&widths(o), digit.clone(), &o.analysis.classes),
+            FigureId::MnistOneLayer,
         )?;
         let analogy = MlpOptions {
             input_image: Some(digit.clone()),
             emphasis: Some((1, 0)),
             neuron_detail: true,
-            output_labels: digits.clone(),
+            output_labels: o.analysis.classes.clone(),
             ..MlpOptions::default()
         };
         put(
-            Figure::Diagram(mlp(&[784, 10], &analogy)),
-            "weights_analogy_1",
+            Figure::Diagram(mlp(&widths(o), &analogy)),
+            FigureId::WeightsAnalogy1,
         )?;
         let formula = FormulaOptions {
             input_image: Some(digit),
             weight_image: Some(template_raster(&o.analysis.templates, 0)),
-            ..FormulaOptions::new(28)
+            ..FormulaOptions::new(o.analysis.templates.shape().width)
         };
-        put(Figure::Diagram(grid_formula(&formula)), "weights_analogy_2")?;
-        put(single_template(o, 0), "rolled_weights_mnist_0")?;
-        put(templates_grid(o, 5), "rolled_weights_mnist")?;
+        put(
+            Figure::Diagram(grid_formula(&formula)),
+            FigureId::WeightsAnalogy2,
+        )?;
+        put(single_template(o, 0), FigureId::RolledWeightsMnist0)?;
+        put(templates_grid(o, 5), FigureId::RolledWeightsMnist)?;
     }
-    if let Some(o) = run.get("mnist-2layer") {
+    if let Some(o) = run.network(NetworkId::Mnist2Layer) {
         let data = run.data_of(&o.trained.spec);
-        put(mistakes(o, data), "mnist-mistakes")?;
-        put(confusion(o), "confusion_mnist")?;
-        put(confusion_samples(o, data), "mnist-confusion-samples")?;
+        put(mistakes(o, data), FigureId::MnistMistakes)?;
+        put(confusion(o), FigureId::ConfusionMnist)?;
+        put(confusion_samples(o, data), FigureId::MnistConfusionSamples)?;
         let held = data.view(Split::HeldOut);
         put(
-            network_diagram(&[784, 10, 10], sample_raster(&held, 0), &digits),
-            "mnist_2layers",
+            network_diagram(&widths(o), sample_raster(&held, 0), &o.analysis.classes),
+            FigureId::MnistTwoLayers,
         )?;
         if let Some(f) = weights_demo(o) {
-            put(f, "mnist_weights_2layer")?;
+            put(f, FigureId::MnistWeights2Layer)?;
         }
     }
-    if let Some(o) = run.get("cifar-1layer") {
+    if let Some(o) = run.network(NetworkId::Cifar1Layer) {
         put(
             sample_grid(run.data_of(&o.trained.spec), 60, 9),
-            "cifar-grid",
+            FigureId::CifarGrid,
         )?;
-        put(templates_grid(o, 5), "rolled_weights_cifar")?;
+        put(templates_grid(o, 5), FigureId::RolledWeightsCifar)?;
     }
-    if let Some(o) = run.get("cifar-2layer") {
-        put(confusion(o), "confusion_cifar")?;
+    if let Some(o) = run.network(NetworkId::Cifar2Layer) {
+        put(confusion(o), FigureId::ConfusionCifar)?;
     }
     Ok(written)
 }
@@ -401,10 +492,7 @@ pub fn write_chapter(run: &ChapterRun, dir: &Path) -> Result<Vec<String>, Experi
 ///
 /// # Errors
 /// IO errors naming the file.
-pub fn write_explore(
-    run: &ChapterRun,
-    dir: &Path,
-) -> Result<Vec<(String, String)>, ExperimentError> {
+pub fn write_explore(run: &Results, dir: &Path) -> Result<Vec<(String, String)>, ExperimentError> {
     let mut out = Vec::new();
     for o in &run.outcomes {
         let data = run.data_of(&o.trained.spec);

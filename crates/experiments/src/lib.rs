@@ -5,9 +5,11 @@
 //!   numbers and targets beside them.
 //! - [`data`]: where data lives ([`DataDir`]: `--data-dir`, else `ML4A_DATA`, else `data/`) and
 //!   the [`data::Feed`] that turns a dataset view into training batches.
-//! - [`run`]: training with a model cache keyed by a hash of spec and data ([`run::train`]).
+//! - [`training`]: training with a model cache keyed by a hash of spec and data
+//!   ([`training::train`]).
 //! - [`analysis`]: evaluation on the held-out and test splits, templates, mistakes.
-//! - [`pipeline`]: all of the above for a list of specs ([`pipeline::run`]).
+//! - [`pipeline`]: all of the above for a list of specs ([`pipeline::train_and_analyse`],
+//!   giving [`pipeline::Results`]).
 //! - [`figures`] and [`report`]: the chapter's figures by name, `reproduce.json`, summaries and
 //!   `index.html`.
 //! - [`sweep`]: a claim of the chapter checked, accuracy against hidden width and depth.
@@ -32,9 +34,9 @@ pub mod figures;
 pub mod io;
 pub mod pipeline;
 pub mod report;
-pub mod run;
 pub mod spec;
 pub mod sweep;
+pub mod training;
 
 pub use data::DataDir;
 pub use error::ExperimentError;

@@ -6,11 +6,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use experiments::pipeline::{self, ChapterRun, Progress, RunOptions};
+use experiments::pipeline::{self, PipelineOptions, Progress, Results};
 use experiments::report::{self, Reproduce};
-use experiments::run::Trained;
 use experiments::spec::DataKind;
-use experiments::{DataDir, NetworkId, Spec, figures};
+use experiments::training::Trained;
+use experiments::{DataDir, NetworkId, Spec, bench, figures};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
@@ -79,16 +79,31 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         epochs: usize,
     },
-    /// Time our training of one network under the peer protocol; prints one JSON line.
-    BenchEpochs {
-        #[command(flatten)]
-        common: Common,
-        /// mnist-784-10, mnist-784-10-10, cifar-3072-10 or cifar-3072-10-10.
+    /// Our training epochs against the numpy and PyTorch peers, side by side, with a verdict.
+    Bench {
+        /// Directory holding mnist/ and cifar-10-batches-bin/ (default: $ML4A_DATA, else data/).
         #[arg(long)]
-        network: String,
-        /// Epochs.
-        #[arg(long, default_value_t = 10)]
-        epochs: usize,
+        data_dir: Option<PathBuf>,
+        /// Epochs per implementation and network (the median is compared).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        epochs: u64,
+        /// Measure ours only: the table has no ratios and no verdict.
+        #[arg(long)]
+        skip_peers: bool,
+        /// The peers' Python environment, created on first use.
+        #[arg(long, default_value = "target/bench-venv")]
+        venv: PathBuf,
+    },
+    /// One network of the speed comparison, ours only, in a process of its own; prints one
+    /// JSON line (run by `bench`).
+    #[command(hide = true)]
+    BenchEpochs {
+        /// Directory holding mnist/ and cifar-10-batches-bin/.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// The protocol, as JSON (`experiments::bench::Protocol`).
+        #[arg(long)]
+        protocol: String,
     },
 }
 
@@ -101,7 +116,7 @@ fn main() -> ExitCode {
         eprintln!("interrupted: every file written so far is whole; run again to finish");
         std::process::exit(130);
     });
-    match run(Cli::parse()) {
+    match dispatch(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -110,19 +125,21 @@ fn main() -> ExitCode {
     }
 }
 
-fn project_root() -> PathBuf {
+/// The directory the defaults (`data/`, `out/`, `target/bench-venv`) are relative to: where the
+/// command runs. `cargo xtask` runs it from the workspace root.
+fn working_dir() -> PathBuf {
     std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
 }
 
-fn options(common: &Common, fresh: bool) -> RunOptions {
-    RunOptions {
-        data_dir: DataDir::resolve(common.data_dir.as_deref(), &project_root()),
+fn options(common: &Common, fresh: bool) -> PipelineOptions {
+    PipelineOptions {
+        data_dir: DataDir::resolve(common.data_dir.as_deref(), &working_dir()),
         cache_dir: Some(common.out.join("models")),
         fresh,
     }
 }
 
-fn run(cli: Cli) -> Result<ExitCode> {
+fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Reproduce { common, only } => {
             let ids: Vec<NetworkId> = if only.is_empty() {
@@ -133,7 +150,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .collect::<Result<_>>()?
             };
             let specs: Vec<Spec> = ids.iter().map(|n| n.spec()).collect();
-            let run = pipeline::run(&specs, &options(&common, true), &mut Bars::new())?;
+            let run =
+                pipeline::train_and_analyse(&specs, &options(&common, true), &mut Bars::new())?;
             let r = write_outputs(&run, &common.out)?;
             print!("{}", report::table(&r));
             println!("wrote {}", common.out.join("index.html").display());
@@ -145,13 +163,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Figures { common } => {
             let specs: Vec<Spec> = NetworkId::ALL.iter().map(|n| n.spec()).collect();
-            let run = pipeline::run(&specs, &options(&common, false), &mut Bars::new())?;
+            let run =
+                pipeline::train_and_analyse(&specs, &options(&common, false), &mut Bars::new())?;
             write_outputs(&run, &common.out)?;
             println!("wrote {}", common.out.join("figures").display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Download { data_dir, dataset } => {
-            let dir = DataDir::resolve(data_dir.as_deref(), &project_root()).0;
+            let dir = DataDir::resolve(data_dir.as_deref(), &working_dir()).0;
             let (mnist, cifar) = match dataset.as_str() {
                 "mnist" => (true, false),
                 "cifar10" => (false, true),
@@ -183,7 +202,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Sweep { common, epochs } => {
             let opts = options(&common, false);
-            let points = experiments::sweep::run(
+            let points = experiments::sweep::measure(
                 &opts.data_dir,
                 opts.cache_dir.as_deref(),
                 epochs,
@@ -203,12 +222,39 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("wrote {}", png.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::BenchEpochs {
-            common,
-            network,
+        Command::Bench {
+            data_dir,
             epochs,
+            skip_peers,
+            venv,
         } => {
-            let r = experiments::bench::run(&network, &options(&common, false).data_dir, epochs)?;
+            let python = if skip_peers {
+                None
+            } else {
+                Some(bench::prepare_peers(&venv)?)
+            };
+            let setup = bench::BenchSetup {
+                ours: std::env::current_exe().context("finding this binary")?,
+                python,
+                peers_dir: venv.join("peers"),
+                data_dir: DataDir::resolve(data_dir.as_deref(), &working_dir()),
+            };
+            let cmp = bench::compare(&setup, &NetworkId::ALL, epochs as usize, &mut |m| {
+                eprintln!("{m}")
+            })?;
+            print!("\n{}", cmp.table());
+            Ok(match cmp.verdict() {
+                bench::Verdict::Met => ExitCode::SUCCESS,
+                // Measuring ours alone was asked for: there is nothing to judge.
+                bench::Verdict::NotJudged(_) if skip_peers => ExitCode::SUCCESS,
+                _ => ExitCode::from(1),
+            })
+        }
+        Command::BenchEpochs { data_dir, protocol } => {
+            let protocol: bench::Protocol =
+                serde_json::from_str(&protocol).context("reading --protocol")?;
+            let dir = DataDir::resolve(data_dir.as_deref(), &working_dir());
+            let r = bench::time_ours(&protocol, &dir)?;
             println!("{}", serde_json::to_string(&r)?);
             Ok(ExitCode::SUCCESS)
         }
@@ -227,7 +273,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
             };
             let spec = experiments::spec::explore_spec(data, hidden, epochs);
-            let run = pipeline::run(
+            let run = pipeline::train_and_analyse(
                 std::slice::from_ref(&spec),
                 &options(&common, false),
                 &mut Bars::new(),
@@ -245,7 +291,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// Figures, summaries, `reproduce.json` and `index.html` of a chapter run.
-fn write_outputs(run: &ChapterRun, out: &Path) -> Result<Reproduce> {
+fn write_outputs(run: &Results, out: &Path) -> Result<Reproduce> {
     let start = std::time::Instant::now();
     let written = figures::write_chapter(run, &out.join("figures"))?;
     report::write_summaries(run, out)?;

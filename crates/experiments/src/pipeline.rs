@@ -10,12 +10,12 @@ use nn::EpochReport;
 use crate::analysis::{Analysis, analyse};
 use crate::data::DataDir;
 use crate::error::ExperimentError;
-use crate::run::{Trained, train};
-use crate::spec::{DataKind, Spec};
+use crate::spec::{DataKind, NetworkId, Spec};
+use crate::training::{Trained, train};
 
 /// How to run a set of specs.
 #[derive(Debug, Clone)]
-pub struct RunOptions {
+pub struct PipelineOptions {
     /// Where the data lives.
     pub data_dir: DataDir,
     /// Model cache directory; `None` disables the cache.
@@ -52,20 +52,20 @@ pub struct Outcome {
     pub analysis: Analysis,
 }
 
-/// Every spec of a run, with the data they used.
-pub struct ChapterRun {
+/// Every spec of a run, trained and analysed, with the data they used.
+pub struct Results {
     /// In the order the specs were given.
     pub outcomes: Vec<Outcome>,
-    /// The loaded datasets, by [`DataKind::name`] (`mnist`, `cifar10`, `idx`).
-    pub data: BTreeMap<String, Loaded>,
+    /// The loaded datasets.
+    pub data: BTreeMap<DataKind, Loaded>,
     /// Wall time of the whole run.
     pub total_seconds: f64,
 }
 
-impl ChapterRun {
-    /// The outcome of the spec with this id.
-    pub fn get(&self, id: &str) -> Option<&Outcome> {
-        self.outcomes.iter().find(|o| o.trained.spec.id == id)
+impl Results {
+    /// The outcome of a chapter network, when it is part of these results.
+    pub fn network(&self, id: NetworkId) -> Option<&Outcome> {
+        self.outcomes.iter().find(|o| o.trained.spec.id == id.id())
     }
 
     /// The data a spec used.
@@ -73,7 +73,7 @@ impl ChapterRun {
     /// # Panics
     /// If the spec's data is not part of this run (it always is for its own outcomes).
     pub fn data_of(&self, spec: &Spec) -> &Loaded {
-        &self.data[spec.data.name()]
+        &self.data[&spec.data]
     }
 }
 
@@ -81,20 +81,19 @@ impl ChapterRun {
 ///
 /// # Errors
 /// The first error: missing data (with a hint saying where to put it), divergence, or IO.
-pub fn run(
+pub fn train_and_analyse(
     specs: &[Spec],
-    opts: &RunOptions,
+    opts: &PipelineOptions,
     progress: &mut dyn Progress,
-) -> Result<ChapterRun, ExperimentError> {
+) -> Result<Results, ExperimentError> {
     let start = Instant::now();
-    let mut data: BTreeMap<String, Loaded> = BTreeMap::new();
+    let mut data: BTreeMap<DataKind, Loaded> = BTreeMap::new();
     let mut outcomes = Vec::with_capacity(specs.len());
     for spec in specs {
-        let name = spec.data.name().to_string();
-        if !data.contains_key(&name) {
-            data.insert(name.clone(), load(&opts.data_dir, &spec.data)?);
+        if !data.contains_key(&spec.data) {
+            data.insert(spec.data.clone(), opts.data_dir.load(&spec.data)?);
         }
-        let loaded = &data[&name];
+        let loaded = &data[&spec.data];
         let cache = opts.cache_dir.as_deref();
         let trained = if opts.fresh {
             fresh(spec, loaded, cache, progress)?
@@ -112,7 +111,7 @@ pub fn run(
         progress.done(spec, &trained, &analysis);
         outcomes.push(Outcome { trained, analysis });
     }
-    Ok(ChapterRun {
+    Ok(Results {
         outcomes,
         data,
         total_seconds: start.elapsed().as_secs_f64(),
@@ -130,12 +129,8 @@ fn fresh(
     let mut t = train(spec, loaded, None, &mut |r| progress.epoch(spec, r))?;
     if let Some(c) = cache {
         // Training is deterministic: storing under the key replaces an equal entry.
-        crate::run::store_in(&t, c)?;
+        crate::training::store_in(&t, c)?;
         t.from_cache = false;
     }
     Ok(t)
-}
-
-fn load(dir: &DataDir, kind: &DataKind) -> Result<Loaded, ExperimentError> {
-    dir.load(kind)
 }

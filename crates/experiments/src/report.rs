@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::{ml4a_summary, summary};
 use crate::error::ExperimentError;
-use crate::figures::CATALOG;
+use crate::figures::FigureId;
 use crate::io::{write_atomic, write_json};
-use crate::pipeline::{ChapterRun, Outcome};
+use crate::pipeline::{Outcome, Results};
 use crate::spec::{CHAPTER_THREES_AS_FIVES, DataKind};
 
 /// One network's line of `reproduce.json`.
@@ -83,15 +83,15 @@ pub fn row(o: &Outcome) -> ExperimentRow {
 
 /// The chapter's figures among `written` file names, as (PNG file, caption) in chapter order.
 pub fn chapter_figures(written: &[String]) -> Vec<(String, String)> {
-    CATALOG
+    FigureId::ALL
         .iter()
-        .map(|(name, caption)| (format!("{name}.png"), caption.to_string()))
+        .map(|f| (f.png(), f.caption().to_string()))
         .filter(|(file, _)| written.contains(file))
         .collect()
 }
 
 /// Builds `reproduce.json`'s content.
-pub fn reproduce(run: &ChapterRun, total_seconds: f64) -> Reproduce {
+pub fn reproduce(run: &Results, total_seconds: f64) -> Reproduce {
     Reproduce {
         experiments: run.outcomes.iter().map(row).collect(),
         total_seconds,
@@ -142,7 +142,7 @@ pub fn table(r: &Reproduce) -> String {
 ///
 /// # Errors
 /// IO errors naming the file.
-pub fn write_summaries(run: &ChapterRun, out: &Path) -> Result<(), ExperimentError> {
+pub fn write_summaries(run: &Results, out: &Path) -> Result<(), ExperimentError> {
     let dir = out.join("summaries");
     for o in &run.outcomes {
         let id = &o.trained.spec.id;
@@ -178,7 +178,7 @@ fn esc(s: &str) -> String {
 /// # Errors
 /// IO errors naming the file.
 pub fn write_index(
-    run: &ChapterRun,
+    run: &Results,
     r: &Reproduce,
     out: &Path,
     figures: &[(String, String)],

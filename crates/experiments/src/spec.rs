@@ -5,7 +5,7 @@ use nn::{Activation, Architecture, Init, SgdConfig, TrainConfig};
 use serde::{Deserialize, Serialize};
 
 /// Which data a network trains on.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum DataKind {
     /// MNIST: `DIR/mnist/`.
     Mnist,
@@ -22,6 +22,15 @@ impl DataKind {
             DataKind::Mnist => "mnist",
             DataKind::Cifar10 => "cifar10",
             DataKind::Idx(_) => "idx",
+        }
+    }
+
+    /// How the dataset is named on pages and figures: `MNIST`, `CIFAR-10`, `IDX`.
+    pub fn display_name(&self) -> &'static str {
+        match self {
+            DataKind::Mnist => "MNIST",
+            DataKind::Cifar10 => "CIFAR-10",
+            DataKind::Idx(_) => "IDX",
         }
     }
 }

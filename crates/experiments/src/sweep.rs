@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::analyse;
 use crate::data::DataDir;
 use crate::error::ExperimentError;
-use crate::run::train;
 use crate::spec::{NetworkId, Spec};
+use crate::training::train;
 
 /// The hidden layers tried: none, one of growing width, two.
 pub const HIDDEN: [&[usize]; 8] = [
@@ -63,7 +63,7 @@ pub fn spec(hidden: &[usize], epochs: usize) -> Spec {
 ///
 /// # Errors
 /// Missing data, divergence, IO.
-pub fn run(
+pub fn measure(
     data_dir: &DataDir,
     cache: Option<&std::path::Path>,
     epochs: usize,

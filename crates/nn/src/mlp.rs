@@ -49,6 +49,13 @@ impl Architecture {
         Architecture { inputs, layers }
     }
 
+    /// The width of every stage: the inputs, then each layer's units (`[784, 10, 10]`).
+    pub fn widths(&self) -> Vec<usize> {
+        std::iter::once(self.inputs)
+            .chain(self.layers.iter().map(|l| l.units))
+            .collect()
+    }
+
     /// Width of the last layer.
     pub fn outputs(&self) -> usize {
         self.layers.last().map_or(self.inputs, |l| l.units)

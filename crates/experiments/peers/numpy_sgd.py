@@ -4,26 +4,26 @@ import time
 
 import numpy as np
 
-from common import BATCH, LR, NETWORKS, load, report
+from common import load, protocol, report
 
 
-def main(network, data_dir, epochs):
-    dataset, hidden = NETWORKS[network]
-    (xu, y), (hu, hy) = load(dataset, data_dir)
+def main(proto, data_dir):
+    (xu, y), (hu, hy) = load(proto, data_dir)
     X = xu.astype(np.float32) / 255  # the whole training set preloaded as one f32 matrix
-    rng = np.random.default_rng(1)
-    sizes = [X.shape[1]] + hidden + [10]
+    rng = np.random.default_rng(proto["seed"])
+    sizes = [X.shape[1]] + proto["hidden"] + [proto["classes"]]
     Ws = [rng.uniform(-a ** -0.5, a ** -0.5, (a, b)).astype(np.float32) for a, b in zip(sizes, sizes[1:])]
     bs = [np.zeros(b, np.float32) for b in sizes[1:]]
-    lr = np.float32(LR[dataset])
+    lr = np.float32(proto["lr"])
+    batch = proto["batch_size"]
     times = []
-    for _ in range(epochs):
+    for _ in range(proto["epochs"]):
         t = time.perf_counter()
         perm = rng.permutation(len(X))
         Xs, ys = X[perm], y[perm]  # one gather per epoch
-        for i in range(0, len(X), BATCH):
-            acts = [Xs[i:i + BATCH]]
-            yb = ys[i:i + BATCH]
+        for i in range(0, len(X), batch):
+            acts = [Xs[i:i + batch]]
+            yb = ys[i:i + batch]
             for l, (W, b) in enumerate(zip(Ws, bs)):
                 z = acts[-1] @ W + b
                 acts.append(1 / (1 + np.exp(-z)) if l < len(Ws) - 1 else z)
@@ -44,8 +44,8 @@ def main(network, data_dir, epochs):
         a = a @ W + b
         if l < len(Ws) - 1:
             a = 1 / (1 + np.exp(-a))
-    report("numpy", network, times, float((a.argmax(1) == hy).mean()))
+    report("numpy", proto["network"], times, float((a.argmax(1) == hy).mean()))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+    main(protocol(sys.argv[1]), sys.argv[2])

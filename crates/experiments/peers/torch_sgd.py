@@ -6,17 +6,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import BATCH, LR, NETWORKS, load, report
+from common import load, protocol, report
 
 
-def main(network, data_dir, epochs):
+def main(proto, data_dir):
     torch.set_num_threads(2)
-    torch.manual_seed(1)
-    dataset, hidden = NETWORKS[network]
-    (xu, y), (hu, hy) = load(dataset, data_dir)
+    torch.manual_seed(proto["seed"])
+    (xu, y), (hu, hy) = load(proto, data_dir)
     X = torch.from_numpy(xu.astype(np.float32) / 255)
     Y = torch.from_numpy(y.astype(np.int64))
-    sizes = [X.shape[1]] + hidden + [10]
+    sizes = [X.shape[1]] + proto["hidden"] + [proto["classes"]]
     layers = []
     for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
         lin = torch.nn.Linear(a, b)
@@ -26,22 +25,23 @@ def main(network, data_dir, epochs):
         if i < len(sizes) - 2:
             layers.append(torch.nn.Sigmoid())
     model = torch.nn.Sequential(*layers)
-    opt = torch.optim.SGD(model.parameters(), lr=LR[dataset])
+    opt = torch.optim.SGD(model.parameters(), lr=proto["lr"])
+    batch = proto["batch_size"]
     times = []
-    for _ in range(epochs):
+    for _ in range(proto["epochs"]):
         t = time.perf_counter()
         perm = torch.randperm(len(X))
         Xs, Ys = X[perm], Y[perm]  # one gather per epoch, then contiguous slices
-        for i in range(0, len(X), BATCH):
+        for i in range(0, len(X), batch):
             opt.zero_grad()
-            loss = F.cross_entropy(model(Xs[i:i + BATCH]), Ys[i:i + BATCH])
+            loss = F.cross_entropy(model(Xs[i:i + batch]), Ys[i:i + batch])
             loss.backward()
             opt.step()
         times.append(time.perf_counter() - t)
     with torch.no_grad():
         pred = model(torch.from_numpy(hu.astype(np.float32) / 255)).argmax(1).numpy()
-    report("pytorch", network, times, float((pred == hy).mean()))
+    report("pytorch", proto["network"], times, float((pred == hy).mean()))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+    main(protocol(sys.argv[1]), sys.argv[2])
