@@ -260,8 +260,10 @@ impl Comparison {
     /// ratios, and the verdict line.
     pub fn table(&self) -> String {
         let mut s = format!(
-            "per epoch (median of {}), held-out accuracy after {} epochs, peak RSS\n\n",
-            self.epochs, self.epochs
+            "per epoch (median of {}), held-out accuracy after {} epochs, peak RSS; our kernels: {}\n\n",
+            self.epochs,
+            self.epochs,
+            tensor::kernel_isa()
         );
         s += &format!(
             "{:<14} {:>22} {:>22} {:>22} {:>9} {:>9}\n",

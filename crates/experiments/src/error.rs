@@ -17,6 +17,14 @@ pub enum ExperimentError {
     /// A checkpoint could not be read or written.
     #[error(transparent)]
     Checkpoint(#[from] nn::checkpoint::CheckpointError),
+    /// A trained model could not be encoded as a checkpoint (a parameter is not finite).
+    #[error("encoding the trained {id}: {source}")]
+    Encode {
+        /// The network.
+        id: String,
+        /// What the encoder refused.
+        source: nn::checkpoint::CheckpointErrorKind,
+    },
     /// Training diverged or was misconfigured.
     #[error("training {id}: {source}")]
     Train {

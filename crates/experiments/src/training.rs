@@ -93,9 +93,9 @@ pub fn train(
         source,
     })?;
     let train_seconds = start.elapsed().as_secs_f64();
-    let bytes = checkpoint::to_bytes(&model).map_err(|kind| checkpoint::CheckpointError {
-        path: PathBuf::from(&spec.id),
-        kind,
+    let bytes = checkpoint::to_bytes(&model).map_err(|source| ExperimentError::Encode {
+        id: spec.id.clone(),
+        source,
     })?;
     let model_sha256 = hex::encode(Sha256::digest(&bytes));
     let trained = Trained {

@@ -13,8 +13,10 @@
 //!   [`ClassMeans`] and [`template_scores`] measure how much each template looks like the
 //!   average image of its class.
 //! - [`Summary`] and [`Ml4aSummary`] serialise the results; the latter in the exact schema of
-//!   the original ml4a demo pages. [`Activations`] carries one sample's layer values for the
-//!   demos.
+//!   the original ml4a demo pages.
+//! - Building blocks for your own measures: [`pearson`] (the correlation behind
+//!   [`template_scores`]) and [`select_mistakes_with`] (the mistake selection with a
+//!   [`MistakeRule`] of your own).
 //!
 //! This crate does not know how a model was built or trained: it takes a closure that returns
 //! probability rows, weight matrices and label slices, so any model works, not only the
@@ -81,7 +83,6 @@
 //! # Ok::<(), introspect::IntrospectError>(())
 //! ```
 
-mod activations;
 mod confusion;
 mod error;
 mod eval;
@@ -91,7 +92,6 @@ mod mistakes;
 mod templates;
 mod tops;
 
-pub use activations::Activations;
 pub use confusion::ConfusionMatrix;
 pub use error::{IntrospectError, IntrospectErrorKind};
 pub use eval::{Predictions, evaluate};

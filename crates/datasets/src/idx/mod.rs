@@ -3,7 +3,7 @@
 //! An IDX file is a 4-byte magic number (two zero bytes, a type code, the number of
 //! dimensions), one big-endian `u32` per dimension, then the values row-major. A file is read
 //! raw or gzip-compressed, told apart by content (the gzip magic `1f 8b`), never by name. A
-//! gzip file is expanded once into a cache entry (see [`LoadOptions`]) and mapped afterwards;
+//! gzip file is expanded once into a cache entry (see [`LoadOptions`](crate::LoadOptions)) and mapped afterwards;
 //! the expansion is bounded by the size the header implies, checked as it goes.
 //!
 //! [`load_pair_dir`] reads a directory holding the four standard file names
