@@ -80,7 +80,7 @@ fn synthetic(shape: ImageShape, n: usize) -> Dataset {
 fn fill(c: &mut Criterion) {
     let dir = std::env::var_os("ML4A_DATA").map(PathBuf::from);
     let mnist = match &dir {
-        Some(d) => mnist::load(d).unwrap().train().clone(),
+        Some(d) => mnist::load(d).unwrap().train_file().clone(),
         None => synthetic(datasets::mnist::SHAPE, 60_000),
     };
     let mut group = c.benchmark_group("fill_batch");

@@ -18,7 +18,9 @@ use flate2::read::MultiGzDecoder;
 
 use crate::cache::{self, LoadOptions};
 use crate::dataset::{Segment, check_classes, check_labels};
-use crate::download::{self, Progress, RemoteFile};
+use crate::download::RemoteFile;
+#[cfg(feature = "download")]
+use crate::download::{self, Progress};
 use crate::storage::{self, Bytes};
 use crate::{Dataset, DatasetError, DatasetErrorKind, ImageShape, Loaded, Splits};
 
@@ -236,6 +238,7 @@ fn dataset(batches: Vec<(Segment, Vec<u8>)>, classes: Vec<String>) -> Dataset {
     )
 }
 
+#[cfg(feature = "download")]
 /// Downloads the official archive into `data_dir` (unless the folder or the archive is already
 /// there), verifying its official MD5; [`load`] then extracts it.
 ///
@@ -491,20 +494,23 @@ mod tests {
     fn assert_matches(loaded: &Loaded, b: &[(Vec<u8>, Vec<u8>)]) -> Result<(), TestCaseError> {
         let train_labels: Vec<u8> = b[..5].iter().flat_map(|x| x.0.clone()).collect();
         let train_pixels: Vec<u8> = b[..5].iter().flat_map(|x| x.1.clone()).collect();
-        prop_assert_eq!(loaded.train().labels(), &train_labels[..]);
-        for i in 0..loaded.train().len() {
+        prop_assert_eq!(loaded.train_file().labels(), &train_labels[..]);
+        for i in 0..loaded.train_file().len() {
             prop_assert_eq!(
-                loaded.train().image(i),
+                loaded.train_file().image(i),
                 &train_pixels[i * 3072..(i + 1) * 3072]
             );
         }
-        prop_assert_eq!(loaded.test().labels(), &b[5].0[..]);
-        for i in 0..loaded.test().len() {
-            prop_assert_eq!(loaded.test().image(i), &b[5].1[i * 3072..(i + 1) * 3072]);
+        prop_assert_eq!(loaded.test_file().labels(), &b[5].0[..]);
+        for i in 0..loaded.test_file().len() {
+            prop_assert_eq!(
+                loaded.test_file().image(i),
+                &b[5].1[i * 3072..(i + 1) * 3072]
+            );
         }
         prop_assert_eq!(loaded.view(Split::HeldOut).len(), b[4].0.len());
-        prop_assert_eq!(loaded.train().classes()[9].as_str(), "truck");
-        prop_assert_eq!(loaded.train().shape(), SHAPE);
+        prop_assert_eq!(loaded.train_file().classes()[9].as_str(), "truck");
+        prop_assert_eq!(loaded.train_file().shape(), SHAPE);
         Ok(())
     }
 
@@ -540,7 +546,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         setup(dir.path());
         let got = match load(dir.path()) {
-            Ok(l) => format!("ok {} + {}", l.train().len(), l.test().len()),
+            Ok(l) => format!("ok {} + {}", l.train_file().len(), l.test_file().len()),
             Err(e) => {
                 let shown = e
                     .path
@@ -704,8 +710,8 @@ mod tests {
         let first = load_with(data.path(), &opts);
         let second = load_with(data.path(), &opts);
         fs::set_permissions(data.path(), fs::Permissions::from_mode(0o755)).unwrap();
-        assert_eq!(first.unwrap().train().len(), 5);
-        assert_eq!(second.unwrap().test().len(), 1);
+        assert_eq!(first.unwrap().train_file().len(), 5);
+        assert_eq!(second.unwrap().test_file().len(), 1);
         assert_eq!(
             fs::read_dir(data.path()).unwrap().count(),
             1,
@@ -736,9 +742,9 @@ mod tests {
         let loaded = load_with(data.path(), &opts);
         fs::set_permissions(data.path(), fs::Permissions::from_mode(0o755)).unwrap();
         let loaded = loaded.unwrap();
-        assert_eq!(loaded.train().len(), 5);
-        assert_eq!(loaded.train().image(4), &[7; 3072][..]);
-        assert_eq!(loaded.test().label(0), 3);
+        assert_eq!(loaded.train_file().len(), 5);
+        assert_eq!(loaded.train_file().image(4), &[7; 3072][..]);
+        assert_eq!(loaded.test_file().label(0), 3);
         assert_eq!(
             fs::read_dir(data.path()).unwrap().count(),
             2,

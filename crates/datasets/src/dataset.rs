@@ -259,6 +259,17 @@ impl<'a> DatasetView<'a> {
         self.start..self.start + self.len
     }
 
+    /// The dataset index of the view's image `i`: how a sample index from an evaluation of this
+    /// view (a `RankedSample::index`, a mistake's index) is found in the original file.
+    ///
+    /// # Panics
+    /// If `i >= len()`.
+    #[track_caller]
+    pub fn dataset_index(&self, i: usize) -> usize {
+        self.check(i);
+        self.start + i
+    }
+
     /// The shape of every image.
     pub fn shape(&self) -> ImageShape {
         self.ds.shape
@@ -449,17 +460,18 @@ impl Loaded {
         }
     }
 
-    /// The whole training file (train and held-out parts).
-    pub fn train(&self) -> &Dataset {
+    /// The whole training file, train and held-out parts together (for the chapter's training
+    /// split alone, use [`view`](Loaded::view) with [`Split::Train`]).
+    pub fn train_file(&self) -> &Dataset {
         &self.train
     }
 
-    /// The official test set.
-    pub fn test(&self) -> &Dataset {
+    /// The official test set (the same images as [`view`](Loaded::view) with [`Split::Test`]).
+    pub fn test_file(&self) -> &Dataset {
         &self.test
     }
 
-    /// Where the train and held-out parts lie in [`Loaded::train`].
+    /// Where the train and held-out parts lie in [`Loaded::train_file`].
     pub fn splits(&self) -> &Splits {
         &self.splits
     }

@@ -20,7 +20,7 @@
 //!   that is faster and gives the same bits. It does not allocate per batch.
 //! - Readers, each taking an explicit directory: [`mnist::load`] (`DIR/mnist/`),
 //!   [`cifar10::load`] (`DIR/cifar-10-batches-bin/` or `DIR/cifar-10-binary.tar.gz`) and
-//!   [`idx::load_pair_dir`] (the four standard IDX names, for Fashion-MNIST, KMNIST or your own
+//!   [`idx::load_with`] (the four standard IDX names, for Fashion-MNIST, KMNIST or your own
 //!   set), all returning [`Loaded`] (train, test, splits). [`idx::IdxFile`] and
 //!   [`idx::read_header`] read single IDX files. Compressed input is detected by content,
 //!   expanded once into a validated cache entry and mapped afterwards (see [`LoadOptions`]).
@@ -74,6 +74,7 @@ pub mod cifar10;
 mod dataset;
 pub mod download;
 mod error;
+mod feed;
 pub mod idx;
 pub mod mnist;
 mod storage;
@@ -84,4 +85,6 @@ pub use batch::{BatchFiller, ChannelStats, InputScaling};
 pub use cache::LoadOptions;
 pub use dataset::{Dataset, DatasetView, Loaded, MAX_CLASSES, Split, Splits};
 pub use error::{DatasetError, DatasetErrorKind};
+pub use feed::Feed;
+pub use tensor::BatchSource;
 pub use tensor::ImageShape;

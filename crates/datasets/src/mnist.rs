@@ -3,7 +3,9 @@
 use std::ops::Range;
 use std::path::Path;
 
-use crate::download::{self, Progress, RemoteFile};
+use crate::download::RemoteFile;
+#[cfg(feature = "download")]
+use crate::download::{self, Progress};
 use crate::{DatasetError, ImageShape, LoadOptions, Loaded, idx};
 
 /// The folder under a data directory that holds MNIST.
@@ -63,7 +65,7 @@ pub fn load(data_dir: &Path) -> Result<Loaded, DatasetError> {
 /// [`DatasetErrorKind::Missing`](crate::DatasetErrorKind::Missing) when files are absent (its
 /// message names them and the directory: the cue to offer [`download()`]), a
 /// [`DatasetErrorKind::ShapeMismatch`](crate::DatasetErrorKind::ShapeMismatch) for images that
-/// are not 28x28, and every error of [`idx::load_pair_dir`].
+/// are not 28x28, and every error of [`idx::load_with`].
 pub fn load_with(data_dir: &Path, opts: &LoadOptions) -> Result<Loaded, DatasetError> {
     let classes = CLASSES.iter().map(|c| c.to_string()).collect();
     let hint = format!("the files may be gzip or raw; official copies: {MIRROR}");
@@ -77,6 +79,7 @@ pub fn load_with(data_dir: &Path, opts: &LoadOptions) -> Result<Loaded, DatasetE
     )
 }
 
+#[cfg(feature = "download")]
 /// Downloads the official MNIST archives missing from `data_dir/mnist/` from [`MIRROR`],
 /// verifying each against its official MD5.
 ///
@@ -112,7 +115,7 @@ mod tests {
             true,
         );
         let loaded = load(dir.path()).unwrap();
-        assert_eq!(loaded.train().classes(), CLASSES);
+        assert_eq!(loaded.train_file().classes(), CLASSES);
         assert_eq!(loaded.view(Split::Train).len(), 10);
         assert_eq!(loaded.view(Split::HeldOut).labels(), &[0, 1]);
         assert_eq!(loaded.view(Split::Test).image(0), &pixels[..784]);

@@ -26,27 +26,27 @@ fn data_dir() -> Option<PathBuf> {
 fn mnist_loads_with_the_known_counts() {
     let Some(dir) = data_dir() else { return };
     let loaded = mnist::load(&dir).unwrap();
-    assert_eq!(loaded.train().len(), 60_000);
-    assert_eq!(loaded.test().len(), 10_000);
+    assert_eq!(loaded.train_file().len(), 60_000);
+    assert_eq!(loaded.test_file().len(), 10_000);
     assert_eq!(loaded.view(Split::Train).range(), mnist::TRAIN);
     assert_eq!(loaded.view(Split::HeldOut).range(), mnist::HELD_OUT);
 
     // Published MNIST training-set label counts (digits 0..9).
     let known = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949];
-    assert_eq!(loaded.train().all().class_counts(), known);
-    let test = loaded.test().all().class_counts();
+    assert_eq!(loaded.train_file().all().class_counts(), known);
+    let test = loaded.test_file().all().class_counts();
     assert_eq!(test.iter().sum::<usize>(), 10_000);
     assert!(test.iter().all(|&c| c > 0), "{test:?}");
     let held = loaded.view(Split::HeldOut).class_counts();
     assert_eq!(held.iter().sum::<usize>(), 10_000);
     // The first training labels are the well-known 5 0 4 1 9 2 1 3 1 4.
     assert_eq!(
-        &loaded.train().labels()[..10],
+        &loaded.train_file().labels()[..10],
         &[5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     );
 
     // Widely quoted MNIST training-set statistics: mean 0.1307, std 0.3081 (x / 255 scale).
-    let stats = loaded.train().all().channel_stats();
+    let stats = loaded.train_file().all().channel_stats();
     assert!((stats.mean[0] - 0.1307).abs() < 5e-4, "{stats:?}");
     assert!((stats.std[0] - 0.3081).abs() < 5e-4, "{stats:?}");
 
@@ -63,7 +63,10 @@ fn mnist_loads_with_the_known_counts() {
 
     // A second load (from the cache) sees the same data.
     let again = mnist::load_with(&dir, &LoadOptions::default()).unwrap();
-    assert_eq!(again.train().image(59_999), loaded.train().image(59_999));
+    assert_eq!(
+        again.train_file().image(59_999),
+        loaded.train_file().image(59_999)
+    );
 }
 
 #[test]
@@ -93,9 +96,9 @@ fn mnist_label_archives_match_the_official_md5() {
 fn cifar10_loads_with_the_known_counts() {
     let Some(dir) = data_dir() else { return };
     let loaded = cifar10::load(&dir).unwrap();
-    assert_eq!(loaded.train().len(), 50_000);
+    assert_eq!(loaded.train_file().len(), 50_000);
     // The shared data holds the first 1,000 test images; the official archive holds 10,000.
-    let n_test = loaded.test().len();
+    let n_test = loaded.test_file().len();
     assert!(n_test == 1_000 || n_test == 10_000, "{n_test}");
     assert_eq!(loaded.view(Split::Train).range(), cifar10::TRAIN);
     assert_eq!(loaded.view(Split::HeldOut).range(), cifar10::HELD_OUT);
@@ -112,10 +115,10 @@ fn cifar10_loads_with_the_known_counts() {
         "ship",
         "truck",
     ];
-    assert_eq!(loaded.train().classes(), names);
+    assert_eq!(loaded.train_file().classes(), names);
     // The CIFAR-10 training set has exactly 5,000 images per class.
-    assert_eq!(loaded.train().all().class_counts(), [5000; 10]);
-    let test = loaded.test().all().class_counts();
+    assert_eq!(loaded.train_file().all().class_counts(), [5000; 10]);
+    let test = loaded.test_file().all().class_counts();
     assert_eq!(test.iter().sum::<usize>(), n_test);
     assert!(test.iter().all(|&c| c > 0), "{test:?}");
     // data_batch_5 alone (the held-out split) is close to balanced but not exactly.
@@ -129,7 +132,7 @@ fn cifar10_loads_with_the_known_counts() {
     );
 
     // Widely quoted CIFAR-10 training-set channel statistics (x / 255 scale).
-    let stats = loaded.train().all().channel_stats();
+    let stats = loaded.train_file().all().channel_stats();
     for (c, (m, s)) in [(0.4914, 0.2470), (0.4822, 0.2435), (0.4465, 0.2616)]
         .into_iter()
         .enumerate()
@@ -139,12 +142,12 @@ fn cifar10_loads_with_the_known_counts() {
     }
 
     // Images of the last file are read in place from their records.
-    let image = loaded.train().image(49_999);
+    let image = loaded.train_file().image(49_999);
     assert_eq!(image.len(), 3072);
     let raw = std::fs::read(dir.join(cifar10::FOLDER).join("data_batch_5.bin")).unwrap_or_default();
     if raw.len() == 10_000 * cifar10::RECORD_LEN {
         let last = &raw[9_999 * cifar10::RECORD_LEN..];
-        assert_eq!(last[0], loaded.train().label(49_999));
+        assert_eq!(last[0], loaded.train_file().label(49_999));
         assert_eq!(&last[1..], image);
     }
 }

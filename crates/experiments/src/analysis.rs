@@ -7,7 +7,9 @@ use introspect::{
     Summary, SummaryMeta, TemplateScores, Templates, TopSamples, select_mistakes, template_scores,
 };
 
-use crate::data::Feed;
+use datasets::Feed;
+
+use crate::data::predict;
 use crate::error::ExperimentError;
 use crate::training::Trained;
 
@@ -63,7 +65,7 @@ pub struct Analysis {
 pub fn analyse(trained: &Trained, data: &Loaded) -> Result<Analysis, ExperimentError> {
     let eval = |split| -> Result<Evaluated, ExperimentError> {
         let feed = Feed::new(data.view(split), &trained.spec.input_scaling);
-        let predictions = feed.predict(&trained.model)?;
+        let predictions = predict(&feed, &trained.model)?;
         let confusion = ConfusionMatrix::from_predictions(&predictions);
         let tops = TopSamples::from_predictions(&predictions);
         let mistakes = select_mistakes(&predictions, 2, 2);
@@ -83,11 +85,7 @@ pub fn analyse(trained: &Trained, data: &Loaded) -> Result<Analysis, ExperimentE
     let layers = trained.model.layers();
     let templates = Templates::from_weight(&layers[0].weight, s);
     let (template_scores, bars) = if layers.len() == 1 {
-        let means = ClassMeans::from_u8_rows(
-            train.num_classes(),
-            s.len(),
-            train.iter().map(|(img, l)| (l, img)),
-        )?;
+        let means = ClassMeans::from_u8_rows(train.num_classes(), s.len(), train.iter())?;
         (Some(template_scores(&templates, &means)), None)
     } else {
         (

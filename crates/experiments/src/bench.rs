@@ -10,11 +10,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use datasets::{InputScaling, Split};
+use datasets::{Feed, InputScaling, Split};
 use nn::{Activation, Architecture, Init, Mlp, SgdConfig, TrainConfig, init};
 use serde::{Deserialize, Serialize};
 
-use crate::data::{DataDir, Feed};
+use crate::data::{DataDir, predict};
 use crate::error::ExperimentError;
 use crate::io::write_atomic;
 use crate::spec::{DataKind, NetworkId};
@@ -162,7 +162,10 @@ pub fn time_ours(protocol: &Protocol, data_dir: &DataDir) -> Result<BenchResult,
             source,
         }
     })?;
-    let held = Feed::new(data.view(Split::HeldOut), &InputScaling::UnitRange).predict(&model)?;
+    let held = predict(
+        &Feed::new(data.view(Split::HeldOut), &InputScaling::UnitRange),
+        &model,
+    )?;
     Ok(BenchResult {
         r#impl: "ours".into(),
         network: protocol.network.clone(),

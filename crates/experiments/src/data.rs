@@ -1,12 +1,10 @@
 //! Where the data lives and how a dataset view feeds training and evaluation.
 
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use datasets::{BatchFiller, DatasetView, InputScaling, Loaded};
-use nn::{BatchSource, Mlp};
+use datasets::{BatchSource, DatasetView, Feed, Loaded};
+use nn::Mlp;
 use sha2::{Digest, Sha256};
-use tensor::Matrix;
 
 use crate::error::ExperimentError;
 use crate::spec::DataKind;
@@ -39,9 +37,7 @@ impl DataDir {
         let loaded = match kind {
             DataKind::Mnist => datasets::mnist::load(&self.0),
             DataKind::Cifar10 => datasets::cifar10::load(&self.0),
-            DataKind::Idx(dir) => {
-                datasets::idx::load_pair_dir(dir, None, &datasets::LoadOptions::default())
-            }
+            DataKind::Idx(dir) => datasets::idx::load(dir),
         };
         loaded.map_err(|e| ExperimentError::Data {
             source: Box::new(e),
@@ -69,66 +65,17 @@ fn missing_hint(kind: &DataKind, dir: &Path) -> String {
     }
 }
 
-/// A dataset view with its normalisation: a [`BatchSource`] for training and the input of
-/// evaluation.
-pub struct Feed<'a> {
-    view: DatasetView<'a>,
-    filler: BatchFiller,
-}
-
-impl<'a> Feed<'a> {
-    /// Feeds `view` through `norm`.
-    pub fn new(view: DatasetView<'a>, norm: &InputScaling) -> Self {
-        Feed {
-            filler: BatchFiller::new(view.shape(), norm),
-            view,
-        }
-    }
-
-    /// The view.
-    pub fn view(&self) -> &DatasetView<'a> {
-        &self.view
-    }
-
-    /// The rows `range` of the view as a normalised matrix.
-    pub fn rows(&self, range: Range<usize>) -> Matrix {
-        let idx: Vec<usize> = range.collect();
-        let mut m = Matrix::zeros(idx.len(), self.view.shape().len());
-        self.filler.fill(&self.view, &idx, &mut m);
-        m
-    }
-
-    /// Class probabilities of `model` for every row of the view, evaluated in parallel
-    /// batches.
-    ///
-    /// # Errors
-    /// An introspection error when a label is outside the model's classes or a probability is
-    /// not finite.
-    pub fn predict(&self, model: &Mlp) -> Result<introspect::Predictions, ExperimentError> {
-        let classes = model.architecture().outputs();
-        let p = introspect::evaluate(self.view.len(), 500, classes, self.view.labels(), |r| {
-            model.predict_proba(self.rows(r).view())
-        })?;
-        Ok(p)
-    }
-}
-
-impl BatchSource for Feed<'_> {
-    fn len(&self) -> usize {
-        self.view.len()
-    }
-
-    fn dim(&self) -> usize {
-        self.view.shape().len()
-    }
-
-    fn fill(&self, indices: &[usize], out: &mut Matrix) {
-        self.filler.fill(&self.view, indices, out);
-    }
-
-    fn label(&self, index: usize) -> u8 {
-        self.view.label(index)
-    }
+/// Class probabilities of `model` for every row of `feed`, evaluated in parallel batches.
+///
+/// # Errors
+/// An introspection error when a label is outside the model's classes or a probability is not
+/// finite.
+pub fn predict(feed: &Feed<'_>, model: &Mlp) -> Result<introspect::Predictions, ExperimentError> {
+    let classes = model.architecture().outputs();
+    let p = introspect::evaluate(feed.labels(), classes, |r| {
+        model.predict_proba(feed.rows(r).view())
+    })?;
+    Ok(p)
 }
 
 /// A SHA-256 of a view's pixels, labels and class names: what "the same data" means for the

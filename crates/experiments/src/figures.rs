@@ -266,16 +266,13 @@ pub fn confusion(o: &Outcome) -> Figure {
 /// The most confident held-out sample of every confusion cell.
 pub fn confusion_samples(o: &Outcome, data: &Loaded) -> Figure {
     let view = data.view(Split::HeldOut);
-    let k = o.analysis.classes.len();
-    let cells: Vec<Option<Raster>> = (0..k * k)
-        .map(|c| {
-            o.analysis
-                .held_out
-                .tops
-                .top(c / k, c % k, 1)
-                .first()
-                .map(|s| sample_raster(&view, s.index))
-        })
+    let cells: Vec<Option<Raster>> = o
+        .analysis
+        .held_out
+        .tops
+        .best_per_cell()
+        .iter()
+        .map(|s| s.map(|s| sample_raster(&view, s.index)))
         .collect();
     Figure::Raster(samples_table(
         &cells,

@@ -4,7 +4,7 @@
 //! - [`spec`]: the networks as named, serialisable [`Spec`]s ([`NetworkId`]), with the chapter's
 //!   numbers and targets beside them.
 //! - [`data`]: where data lives ([`DataDir`]: `--data-dir`, else `ML4A_DATA`, else `data/`) and
-//!   the [`data::Feed`] that turns a dataset view into training batches.
+//!   [`data::predict`], a model's probabilities over a [`datasets::Feed`].
 //! - [`training`]: training with a model cache keyed by a hash of spec and data
 //!   ([`training::train`]).
 //! - [`analysis`]: evaluation on the held-out and test splits, templates, mistakes.

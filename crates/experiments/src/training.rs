@@ -8,7 +8,9 @@ use nn::{EpochReport, Mlp, checkpoint, init};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::data::{Feed, fingerprint};
+use datasets::Feed;
+
+use crate::data::fingerprint;
 use crate::error::ExperimentError;
 use crate::io::write_atomic;
 use crate::spec::Spec;

@@ -122,14 +122,14 @@ impl Predictions {
     }
 }
 
-/// Runs a classifier over `n_samples` samples in batches of `batch_size` and keeps every
-/// sample's probabilities, label and predicted class.
+/// Runs a classifier over the samples whose labels are `labels` (one per sample), in batches of
+/// [`EVAL_BATCH`], and keeps every sample's probabilities, label and predicted class.
 ///
 /// `predict(range)` must return the probability rows of samples `range` (a
 /// `range.len() x n_classes` matrix). This is how a model of any kind plugs in: the closure
 /// takes the batch of inputs from wherever they live and runs its own forward pass.
 ///
-/// Batches are `0..batch_size`, `batch_size..2 * batch_size`, ... (the last may be short).
+/// Batches are `0..EVAL_BATCH`, `EVAL_BATCH..2 * EVAL_BATCH`, ... (the last may be short).
 /// They run in parallel on the current rayon pool, and their rows are assembled in index order,
 /// so the result is the same on any number of threads as long as `predict` itself gives the
 /// same rows for the same range. With a `predict` that treats rows independently, the batch
@@ -140,7 +140,7 @@ impl Predictions {
 /// or a returned probability is not finite.
 ///
 /// # Panics
-/// If `labels.len() != n_samples`, `batch_size == 0`, `n_classes` is 0 or more than 256, or
+/// If `n_classes` is 0 or more than 256, or
 /// `predict` returns a matrix whose shape is not `range.len() x n_classes`. Also propagates a
 /// panic from `predict`.
 ///
@@ -152,15 +152,37 @@ impl Predictions {
 /// let net = |r: std::ops::Range<usize>| {
 ///     Matrix::from_fn(r.len(), 3, |i, c| if (r.start + i) % 3 == c { 1.0 } else { 0.0 })
 /// };
-/// let p = evaluate(5, 2, 3, &[0, 1, 2, 0, 0], net).unwrap();
+/// let p = evaluate(&[0, 1, 2, 0, 0], 3, net).unwrap();
 /// assert_eq!(p.predicted(), &[0, 1, 2, 0, 1]);
 /// ```
 #[track_caller]
 pub fn evaluate<F>(
-    n_samples: usize,
-    batch_size: usize,
-    n_classes: usize,
     labels: &[u8],
+    n_classes: usize,
+    predict: F,
+) -> Result<Predictions, IntrospectError>
+where
+    F: Fn(Range<usize>) -> Matrix + Sync,
+{
+    evaluate_in_batches(labels, n_classes, EVAL_BATCH, predict)
+}
+
+/// The batch size of [`evaluate`]: large enough that a batch's product is worth a thread,
+/// small enough that a batch of CIFAR-10 inputs stays in cache.
+pub const EVAL_BATCH: usize = 500;
+
+/// [`evaluate`] with batches of `batch_size` samples.
+///
+/// # Errors
+/// As [`evaluate`].
+///
+/// # Panics
+/// As [`evaluate`], and if `batch_size == 0`.
+#[track_caller]
+pub fn evaluate_in_batches<F>(
+    labels: &[u8],
+    n_classes: usize,
+    batch_size: usize,
     predict: F,
 ) -> Result<Predictions, IntrospectError>
 where
@@ -168,12 +190,7 @@ where
 {
     check_n_classes(n_classes);
     assert!(batch_size > 0, "batch_size must be positive");
-    assert_eq!(
-        labels.len(),
-        n_samples,
-        "{} labels for {n_samples} samples",
-        labels.len()
-    );
+    let n_samples = labels.len();
     for (i, &label) in labels.iter().enumerate() {
         IntrospectError::check_label(i, label, n_classes)?;
     }
@@ -281,13 +298,13 @@ mod tests {
 
     #[test]
     fn evaluate_rejects_a_bad_label_before_running_the_model() {
-        let e = evaluate(2, 1, 3, &[0, 3], |_| panic!("must not run")).unwrap_err();
+        let e = evaluate_in_batches(&[0, 3], 3, 1, |_| panic!("must not run")).unwrap_err();
         assert_eq!(e.sample, 1);
     }
 
     #[test]
     fn evaluate_handles_an_empty_split() {
-        let p = evaluate(0, 4, 3, &[], |r| Matrix::zeros(r.len(), 3)).unwrap();
+        let p = evaluate_in_batches(&[], 3, 4, |r| Matrix::zeros(r.len(), 3)).unwrap();
         assert!(p.is_empty());
         assert_eq!(p.n_classes(), 3);
     }
@@ -295,7 +312,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "returned a 2x3 matrix, expected 2x4")]
     fn evaluate_panics_on_a_wrong_shape() {
-        let _ = evaluate(2, 2, 4, &[0, 1], |r| Matrix::zeros(r.len(), 3));
+        let _ = evaluate_in_batches(&[0, 1], 4, 2, |r| Matrix::zeros(r.len(), 3));
     }
 
     /// A model whose output depends only on the row it is given: a row softmax of fixed
@@ -340,7 +357,7 @@ mod tests {
             let k = scores.cols();
             let run = |threads: usize, batch: usize| {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-                pool.install(|| evaluate(n, batch, k, &labels, softmax_model(&scores)).unwrap())
+                pool.install(|| evaluate_in_batches(&labels, k, batch, softmax_model(&scores)).unwrap())
             };
             let reference = run(1, b1);
             prop_assert_eq!(&run(2, b1), &reference);

@@ -52,7 +52,7 @@
 //!         score(c).exp() / total
 //!     })
 //! };
-//! let predictions = evaluate(xs.len(), 3, 3, &labels, network)?;
+//! let predictions = evaluate(&labels, 3, network)?;
 //! assert_eq!(predictions.predicted(), &[0, 0, 1, 1, 2, 2, 1, 0]);
 //!
 //! let confusion = ConfusionMatrix::from_predictions(&predictions);
@@ -94,7 +94,7 @@ mod tops;
 
 pub use confusion::ConfusionMatrix;
 pub use error::{IntrospectError, IntrospectErrorKind};
-pub use eval::{Predictions, evaluate};
+pub use eval::{EVAL_BATCH, Predictions, evaluate, evaluate_in_batches};
 pub use export::{Ml4aOptions, Ml4aSummary, Ml4aTop, Summary, SummaryMeta};
 pub use means::{ClassMeans, TemplateScores, pearson, template_scores};
 pub use mistakes::{Mistake, MistakeKind, MistakeRule, select_mistakes, select_mistakes_with};

@@ -13,7 +13,7 @@ use crate::templates::Templates;
 /// # Example
 /// ```
 /// use introspect::ClassMeans;
-/// let rows: [(u8, &[u8]); 3] = [(0, &[0, 255]), (0, &[255, 255]), (1, &[51, 0])];
+/// let rows: [(&[u8], u8); 3] = [(&[0, 255], 0), (&[255, 255], 0), (&[51, 0], 1)];
 /// let means = ClassMeans::from_u8_rows(2, 2, rows).unwrap();
 /// assert_eq!(means.mean(0), Some(&[0.5, 1.0][..]));
 /// assert_eq!(means.mean(1), Some(&[0.2, 0.0][..]));
@@ -28,7 +28,8 @@ pub struct ClassMeans {
 
 impl ClassMeans {
     /// Means of `u8` pixel rows, scaled to `0..=1` (pixel / 255), the scale the networks see.
-    /// `rows` yields `(label, pixels)`, each row `n_pixels` long in the network's input order.
+    /// `rows` yields `(pixels, label)` (what `datasets::DatasetView::iter` yields), each row
+    /// `n_pixels` long in the network's input order.
     ///
     /// Sums are exact (integers), so the result does not depend on the order of the rows.
     ///
@@ -38,11 +39,11 @@ impl ClassMeans {
     pub fn from_u8_rows<'a>(
         n_classes: usize,
         n_pixels: usize,
-        rows: impl IntoIterator<Item = (u8, &'a [u8])>,
+        rows: impl IntoIterator<Item = (&'a [u8], u8)>,
     ) -> Result<Self, IntrospectError> {
         let mut sums = vec![0u64; n_classes * n_pixels];
         let mut counts = vec![0u64; n_classes];
-        for (i, (label, pixels)) in rows.into_iter().enumerate() {
+        for (i, (pixels, label)) in rows.into_iter().enumerate() {
             IntrospectError::check_label(i, label, n_classes)?;
             check_len(i, n_pixels, pixels.len())?;
             let c = usize::from(label);
@@ -308,7 +309,7 @@ mod tests {
             (1, vec![2, 2, 0]),
         ];
         let a =
-            ClassMeans::from_u8_rows(3, 3, rows.iter().map(|(l, p)| (*l, p.as_slice()))).unwrap();
+            ClassMeans::from_u8_rows(3, 3, rows.iter().map(|(l, p)| (p.as_slice(), *l))).unwrap();
         // Class 1: sums (102, 42, 60) over 3 rows = (34, 14, 20), / 255.
         assert_eq!(
             a.mean(1),
@@ -326,7 +327,7 @@ mod tests {
 
     #[test]
     fn class_means_reject_bad_rows() {
-        let e = ClassMeans::from_u8_rows(2, 2, [(0, &[1u8, 2][..]), (1, &[1u8][..])]).unwrap_err();
+        let e = ClassMeans::from_u8_rows(2, 2, [(&[1u8, 2][..], 0), (&[1u8][..], 1)]).unwrap_err();
         assert_eq!(
             (e.sample, e.kind),
             (
@@ -337,7 +338,7 @@ mod tests {
                 }
             )
         );
-        let e = ClassMeans::from_u8_rows(2, 1, [(2, &[1u8][..])]).unwrap_err();
+        let e = ClassMeans::from_u8_rows(2, 1, [(&[1u8][..], 2)]).unwrap_err();
         assert_eq!(e.sample, 0);
         let e = ClassMeans::from_matrix(Matrix::zeros(1, 2).view(), &[5], 2).unwrap_err();
         assert_eq!(
@@ -351,11 +352,11 @@ mod tests {
 
     /// Two classes of 1x2x2 images whose means are known, and a 2-unit layer.
     fn scores_for(weight: Vec<f32>) -> TemplateScores {
-        let rows: [(u8, &[u8]); 4] = [
-            (0, &[255, 0, 0, 0]),
-            (0, &[255, 0, 0, 255]), // class 0 mean: (1, 0, 0, 0.5)
-            (1, &[0, 255, 255, 0]), // class 1 mean: (0, 1, 1, 0)
-            (1, &[0, 255, 255, 0]),
+        let rows: [(&[u8], u8); 4] = [
+            (&[255, 0, 0, 0], 0),
+            (&[255, 0, 0, 255], 0), // class 0 mean: (1, 0, 0, 0.5)
+            (&[0, 255, 255, 0], 1), // class 1 mean: (0, 1, 1, 0)
+            (&[0, 255, 255, 0], 1),
         ];
         let means = ClassMeans::from_u8_rows(2, 4, rows).unwrap();
         let shape = ImageShape {

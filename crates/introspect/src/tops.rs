@@ -7,7 +7,9 @@ use crate::eval::Predictions;
 /// One sample of a confusion cell and the network's confidence in its prediction.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RankedSample {
-    /// Index of the sample in the evaluated data.
+    /// Index of the sample among the evaluated samples (0 is the first row `evaluate` saw, not
+    /// the first image of a dataset file; a dataset view maps it back, e.g.
+    /// `datasets::DatasetView::dataset_index`).
     pub index: usize,
     /// Probability the network gave to the class it predicted.
     pub prob: f32,
@@ -38,6 +40,15 @@ pub struct TopSamples {
 }
 
 impl TopSamples {
+    /// The most confident sample of every cell, row-major (actual, then predicted), `None`
+    /// where a cell is empty: the layout of a table of top samples.
+    pub fn best_per_cell(&self) -> Vec<Option<RankedSample>> {
+        let k = self.n_classes();
+        (0..k * k)
+            .map(|c| self.top(c / k, c % k, 1).first().copied())
+            .collect()
+    }
+
     /// Sorts every sample of `predictions` into its cell.
     pub fn from_predictions(predictions: &Predictions) -> Self {
         let k = predictions.n_classes();
@@ -97,6 +108,20 @@ impl TopSamples {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn best_per_cell_is_row_major_with_empty_cells_none() {
+        // Labels 0, 0, 1; predictions 0 (p 0.6), 0 (p 0.9), 0 (p 0.7): cell (0, 0) holds
+        // samples 1 then 0, cell (1, 0) sample 2, cells (0, 1) and (1, 1) nothing.
+        let probs = tensor::Matrix::from_vec(3, 2, vec![0.6, 0.4, 0.9, 0.1, 0.7, 0.3]).unwrap();
+        let p = Predictions::new(probs, vec![0, 0, 1]).unwrap();
+        let best: Vec<Option<usize>> = TopSamples::from_predictions(&p)
+            .best_per_cell()
+            .iter()
+            .map(|s| s.map(|s| s.index))
+            .collect();
+        assert_eq!(best, [Some(1), None, Some(2), None]);
+    }
     use crate::ConfusionMatrix;
     use proptest::prelude::*;
     use tensor::Matrix;

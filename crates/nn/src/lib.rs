@@ -45,6 +45,6 @@ pub use activation::Activation;
 pub use init::Init;
 pub use mlp::{Architecture, Gradients, LayerSpec, Linear, Mlp, Trace};
 pub use optim::{Optimizer, Sgd, SgdConfig};
-pub use train::{
-    BatchSource, EpochReport, InMemory, MAX_MEAN_LOSS, TrainConfig, TrainError, train,
-};
+/// Where training rows come from; defined in `tensor` so that `datasets` implements it.
+pub use tensor::BatchSource;
+pub use train::{EpochReport, InMemory, MAX_MEAN_LOSS, TrainConfig, TrainError, train};

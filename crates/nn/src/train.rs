@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
-use tensor::Matrix;
+use tensor::{BatchSource, Matrix};
 
 use crate::init;
 use crate::mlp::{Mlp, Workspace};
@@ -16,28 +16,6 @@ use crate::optim::{Optimizer, Sgd, SgdConfig};
 /// weight and loss still finite (lr `1e30` scales the weights to about `1e30`), so finiteness
 /// alone does not catch it.
 pub const MAX_MEAN_LOSS: f64 = 87.336_544_750_553_1;
-
-/// Where training rows come from. `nn` knows no file format: a dataset crate, an in-memory
-/// matrix or a generator can all feed [`train`] through this trait.
-pub trait BatchSource: Sync {
-    /// Number of rows.
-    fn len(&self) -> usize;
-
-    /// True when there are no rows.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Values per row.
-    fn dim(&self) -> usize;
-
-    /// Writes rows `indices` into `out`, which has exactly `indices.len()` rows and
-    /// [`dim`](Self::dim) columns. Called once per batch: it should not allocate.
-    fn fill(&self, indices: &[usize], out: &mut Matrix);
-
-    /// The class label of row `index`.
-    fn label(&self, index: usize) -> u8;
-}
 
 /// Rows held in a [`Matrix`] with their labels: the simplest [`BatchSource`].
 #[derive(Debug, Clone)]

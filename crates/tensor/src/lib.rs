@@ -10,8 +10,9 @@
 //! processor has them; the rest go to `matrixmultiply`. `benches/benches/kernels.rs` measures
 //! both against each other and against the naive loop.
 //!
-//! [`ImageShape`] is the (C, H, W) layout of a row that holds an image: the one shape type the
-//! dataset readers, the layers and the introspection tools share.
+//! Two small types are the seams between the crates above: [`ImageShape`], the (C, H, W) layout
+//! of a row that holds an image, and [`BatchSource`], labelled rows gathered by index (a dataset
+//! view implements it, the training loop reads it).
 //!
 //! This crate knows nothing of layers, files, datasets or randomness, and nothing of what an
 //! image depicts. It does no IO.
@@ -35,7 +36,9 @@ mod matrix;
 pub mod ops;
 pub mod reference;
 mod shape;
+mod source;
 
 pub use kernels::kernel_isa;
 pub use matrix::{Matrix, MatrixView, ShapeError};
 pub use shape::ImageShape;
+pub use source::BatchSource;

@@ -10,6 +10,17 @@ use crate::{DatasetError, DatasetErrorKind, ImageShape, Loaded, Splits};
 
 use super::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, pair::*};
 
+/// Loads the four standard IDX files held by `dir` itself (each raw or `.gz`; unlike
+/// [`mnist::load`](crate::mnist::load), which looks in `data_dir/mnist/`), with classes named
+/// `"0"` up to the largest label and the default [`LoadOptions`]: Fashion-MNIST, KMNIST or your
+/// own set in one call.
+///
+/// # Errors
+/// As [`load_with`].
+pub fn load(dir: &Path) -> Result<Loaded, DatasetError> {
+    load_with(dir, None, &LoadOptions::default())
+}
+
 /// Loads the four standard IDX files of `dir` (each raw or `.gz`): the training set, and the
 /// test set as [`Split::Test`](crate::Split::Test). The last sixth of the training set is held
 /// out (for MNIST's 60,000 images: `50_000..60_000`, the chapter's split). `classes` names the
@@ -19,7 +30,7 @@ use super::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, pair::*};
 /// [`DatasetErrorKind::Missing`] (naming every absent file) when files are absent, and as
 /// [`load_pair`] for each pair; a [`DatasetErrorKind::ShapeMismatch`] when train and test
 /// images differ in shape.
-pub fn load_pair_dir(
+pub fn load_with(
     dir: &Path,
     classes: Option<Vec<String>>,
     opts: &LoadOptions,
@@ -44,7 +55,7 @@ pub(super) fn find(dir: &Path, name: &str) -> Option<PathBuf> {
     gz.exists().then_some(gz)
 }
 
-/// [`load_pair_dir`] with the dataset's name and hint for a missing-files error, and an
+/// [`load_with`] with the dataset's name and hint for a missing-files error, and an
 /// optional required image shape.
 pub(crate) fn load_dir(
     dir: &Path,

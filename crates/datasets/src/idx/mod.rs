@@ -6,7 +6,7 @@
 //! gzip file is expanded once into a cache entry (see [`LoadOptions`](crate::LoadOptions)) and mapped afterwards;
 //! the expansion is bounded by the size the header implies, checked as it goes.
 //!
-//! [`load_pair_dir`] reads a directory holding the four standard file names
+//! [`load_with`] reads a directory holding the four standard file names
 //! ([`TRAIN_IMAGES`], [`TRAIN_LABELS`], [`TEST_IMAGES`], [`TEST_LABELS`], each raw or with
 //! `.gz`), so MNIST, Fashion-MNIST, KMNIST or a user's own IDX set load the same way.
 
@@ -19,7 +19,7 @@ mod pair;
 mod tests;
 
 pub(crate) use dir::load_dir;
-pub use dir::load_pair_dir;
+pub use dir::{load, load_with};
 pub use file::IdxFile;
 pub use header::{IdxHeader, IdxType, read_header};
 pub use pair::{load_pair, pair_dataset};

@@ -339,8 +339,8 @@ proptest! {
         let shape = ImageShape { channels: c, height: h, width: w };
         write_idx_dir(dir.path(), shape, (&tri, &trl), (&tei, &tel), gz);
         let classes: Vec<String> = (0..10).map(|k| format!("c{k}")).collect();
-        let loaded = load_pair_dir(dir.path(), Some(classes.clone()), &LoadOptions::default()).unwrap();
-        for (ds, pixels, labels) in [(loaded.train(), &tri, &trl), (loaded.test(), &tei, &tel)] {
+        let loaded = load_with(dir.path(), Some(classes.clone()), &LoadOptions::default()).unwrap();
+        for (ds, pixels, labels) in [(loaded.train_file(), &tri, &trl), (loaded.test_file(), &tei, &tel)] {
             prop_assert_eq!(ds.shape(), shape);
             prop_assert_eq!(ds.classes(), &classes[..]);
             prop_assert_eq!(ds.labels(), &labels[..]);
@@ -350,20 +350,20 @@ proptest! {
         }
         prop_assert_eq!(loaded.splits(), &Splits::hold_out_last(trl.len(), trl.len() / 6));
         // Loading again (from the cache when gzip) gives the same data.
-        let again = load_pair_dir(dir.path(), Some(classes), &LoadOptions::default()).unwrap();
-        prop_assert_eq!(again.train().labels(), loaded.train().labels());
+        let again = load_with(dir.path(), Some(classes), &LoadOptions::default()).unwrap();
+        prop_assert_eq!(again.train_file().labels(), loaded.train_file().labels());
     }
 }
 
 fn check_dir(setup: impl FnOnce(&Path), expect: Expect) {
     let dir = tempfile::tempdir().unwrap();
     setup(dir.path());
-    let got = match load_pair_dir(dir.path(), None, &LoadOptions::default()) {
+    let got = match load_with(dir.path(), None, &LoadOptions::default()) {
         Ok(l) => format!(
             "ok {} + {}, classes {:?}",
-            l.train().len(),
-            l.test().len(),
-            l.train().classes()
+            l.train_file().len(),
+            l.test_file().len(),
+            l.train_file().classes()
         ),
         Err(e) => {
             let shown = e
@@ -476,7 +476,7 @@ fn labels_beyond_the_given_classes_are_rejected() {
         (&[0], &[0]),
         true,
     );
-    let e = load_pair_dir(
+    let e = load_with(
         dir.path(),
         Some(vec!["a".into(), "b".into()]),
         &LoadOptions::default(),
@@ -491,6 +491,6 @@ fn a_file_given_as_the_directory() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("f");
     fs::write(&f, b"x").unwrap();
-    let e = load_pair_dir(&f, None, &LoadOptions::default()).unwrap_err();
+    let e = load_with(&f, None, &LoadOptions::default()).unwrap_err();
     assert!(matches!(e.kind, DatasetErrorKind::NotADirectory), "{e}");
 }

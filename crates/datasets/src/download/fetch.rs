@@ -1,9 +1,4 @@
-//! Fetching the official archives over HTTP(S): verified by MD5 as they stream in, written
-//! atomically, reported through a progress callback.
-//!
-//! Only downloads are checked against the official checksums. Files already present locally are
-//! never hashed against them (a local copy may be re-compressed and still hold the official
-//! data); the readers check local files by content instead.
+//! The HTTP(S) side of [`download`](super): streaming, verifying and writing a file.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -12,27 +7,8 @@ use std::time::Duration;
 
 use md5::{Digest, Md5};
 
+use super::{Progress, RemoteFile};
 use crate::{DatasetError, DatasetErrorKind};
-
-/// A file published at a base URL, with its official MD5 (lowercase hex).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RemoteFile {
-    /// The file name, appended to the base URL and used as the local name.
-    pub name: &'static str,
-    /// The official MD5 checksum, hex.
-    pub md5: &'static str,
-}
-
-/// How far a download has got, passed to the progress callback after every chunk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress<'a> {
-    /// The file being fetched.
-    pub file: &'a str,
-    /// Bytes received so far.
-    pub done: u64,
-    /// Bytes expected, when the server says.
-    pub total: Option<u64>,
-}
 
 /// Downloads `url` to `dest`, checking that its MD5 is `md5_hex`. The bytes go to a temporary
 /// file in `dest`'s directory ([`atomicfile::AtomicFile`]), which becomes `dest` by rename only
