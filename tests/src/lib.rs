@@ -212,7 +212,7 @@ pub fn experiments_bin() -> PathBuf {
                 "build",
                 "--quiet",
                 "-p",
-                "experiments",
+                "ml4a-experiments",
                 "--bin",
                 "experiments",
             ])

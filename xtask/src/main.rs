@@ -92,7 +92,7 @@ fn experiments(task: &str, rest: &[String]) -> Result<ExitCode> {
             "--quiet",
             "--release",
             "--package",
-            "experiments",
+            "ml4a-experiments",
             "--bin",
             "experiments",
             "--",

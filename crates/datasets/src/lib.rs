@@ -42,6 +42,21 @@
 //! Networks, training, rendering, and where data lives: there is no default data path. The
 //! caller (the `experiments` crate: `--data-dir`, `ML4A_DATA`, else `data/`) decides.
 //!
+//! # Debug builds
+//! Training in an unoptimised build runs about 50 times slower. This workspace optimises its
+//! hot crates in debug builds too, but that setting does not reach a crate that depends on
+//! them; copy it into your own `Cargo.toml`:
+//! ```toml
+//! [profile.dev.package.ml4a-tensor]
+//! opt-level = 3
+//! [profile.dev.package.ml4a-nn]
+//! opt-level = 3
+//! [profile.dev.package.ml4a-datasets]
+//! opt-level = 3
+//! [profile.dev.package.matrixmultiply]
+//! opt-level = 3
+//! ```
+//!
 //! # Example
 //!
 //! ```

@@ -11,6 +11,21 @@
 //!
 //! This crate knows no dataset, image or file format other than its own checkpoint.
 //!
+//! # Debug builds
+//! Training in an unoptimised build runs about 50 times slower. This workspace optimises its
+//! hot crates in debug builds too, but that setting does not reach a crate that depends on
+//! them; copy it into your own `Cargo.toml`:
+//! ```toml
+//! [profile.dev.package.ml4a-tensor]
+//! opt-level = 3
+//! [profile.dev.package.ml4a-nn]
+//! opt-level = 3
+//! [profile.dev.package.ml4a-datasets]
+//! opt-level = 3
+//! [profile.dev.package.matrixmultiply]
+//! opt-level = 3
+//! ```
+//!
 //! # Example
 //! ```
 //! use nn::{Activation, Architecture, Init, InMemory, Mlp, SgdConfig, TrainConfig, init, train};

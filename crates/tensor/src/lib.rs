@@ -21,6 +21,21 @@
 //! Parallel kernels split their output into disjoint blocks and no sum crosses a block, so the
 //! same inputs give the same bits on one thread or many.
 //!
+//! # Debug builds
+//! Training in an unoptimised build runs about 50 times slower. This workspace optimises its
+//! hot crates in debug builds too, but that setting does not reach a crate that depends on
+//! them; copy it into your own `Cargo.toml`:
+//! ```toml
+//! [profile.dev.package.ml4a-tensor]
+//! opt-level = 3
+//! [profile.dev.package.ml4a-nn]
+//! opt-level = 3
+//! [profile.dev.package.ml4a-datasets]
+//! opt-level = 3
+//! [profile.dev.package.matrixmultiply]
+//! opt-level = 3
+//! ```
+//!
 //! # Example
 //! ```
 //! use tensor::{Matrix, ops};
