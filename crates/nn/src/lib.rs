@@ -35,6 +35,8 @@
 
 pub mod activation;
 pub mod checkpoint;
+#[cfg(test)]
+mod gradcheck;
 pub mod init;
 pub mod loss;
 mod mlp;
