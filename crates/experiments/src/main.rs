@@ -135,7 +135,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let specs: Vec<Spec> = ids.iter().map(|n| n.spec()).collect();
             let run = pipeline::run(&specs, &options(&common, true), &mut Bars::new())?;
             let r = write_outputs(&run, &common.out)?;
-            print!("{}", report::table(&r));
+            print!("{}", report::table(&r, report::RunKind::Chapter));
             println!("wrote {}", common.out.join("index.html").display());
             Ok(if r.all_pass() {
                 ExitCode::SUCCESS
@@ -237,7 +237,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let r = report::reproduce(&run, run.total_seconds);
             experiments::io::write_json(&common.out.join("explore.json"), &r)?;
             report::write_index(&run, &r, &common.out, &written)?;
-            print!("{}", report::table(&r));
+            print!("{}", report::table(&r, report::RunKind::Explore));
             println!("wrote {}", common.out.join("index.html").display());
             Ok(ExitCode::SUCCESS)
         }
