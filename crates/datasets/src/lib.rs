@@ -70,6 +70,8 @@
 
 mod batch;
 mod cache;
+#[doc(hidden)]
+pub mod ci;
 pub mod cifar10;
 mod dataset;
 pub mod download;
