@@ -596,10 +596,11 @@ mod tests {
             (0..net.layers.len() - 1).any(|l| {
                 let mut w = w.to_vec();
                 (0..w[2 + 2 * l].values.len()).any(|j| {
+                    let b = w[2 + 2 * l].values[j];
                     [1e-2, -1e-2].iter().any(|h| {
-                        w[2 + 2 * l].values[j] += h;
+                        w[2 + 2 * l].values[j] = b + h;
                         let s = reference_loss(&net.arch, 2, &y, &w).sides;
-                        w[2 + 2 * l].values[j] -= h;
+                        w[2 + 2 * l].values[j] = b;
                         s != base
                     })
                 })
