@@ -1,7 +1,10 @@
 //! Shared fixtures for the criterion benchmarks in `benches/benches/`.
 //!
 //! The training benchmarks run on synthetic data with the chapter's shapes: u8 pixels scaled by
-//! 1/255 on the fly, exactly the work a real dataset costs once it is memory-mapped.
+//! 1/255 on the fly, exactly the work a real dataset costs once it is memory-mapped. The kernel
+//! benchmarks share their shapes and a direct `matrixmultiply` call ([`kernels`]).
+
+pub mod kernels;
 
 use nn::BatchSource;
 use tensor::Matrix;

@@ -77,17 +77,20 @@ pub fn find_tools() -> std::result::Result<Tools, String> {
     }
 }
 
-/// The tools, or `None` after printing why the test is skipped. With `CI` set, missing tools
-/// fail the test instead: CI must run it.
+/// The tools, or `None` after printing why the test is skipped. Under CI (the one rule of
+/// `datasets::ci::under_ci`, shared with the real-data tests), missing tools fail the test
+/// instead: CI must run it.
 ///
 /// # Panics
-/// When the tools are missing and `CI` is set (to anything but the empty string).
+/// When the tools are missing under CI.
 pub fn tools_or_skip(test: &str) -> Option<Tools> {
     match find_tools() {
         Ok(t) => Some(t),
         Err(why) => {
-            let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
-            assert!(!ci, "{test}: CI is set but the browser is missing: {why}");
+            assert!(
+                !datasets::ci::under_ci(),
+                "{test}: CI is set but the browser is missing: {why}"
+            );
             println!("skipping {test}: {why}");
             None
         }

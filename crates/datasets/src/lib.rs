@@ -85,6 +85,8 @@
 
 mod batch;
 mod cache;
+#[doc(hidden)]
+pub mod ci;
 pub mod cifar10;
 mod dataset;
 pub mod download;

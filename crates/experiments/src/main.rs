@@ -153,7 +153,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let run =
                 pipeline::train_and_analyse(&specs, &options(&common, true), &mut Bars::new())?;
             let r = write_outputs(&run, &common.out)?;
-            print!("{}", report::table(&r));
+            print!("{}", report::table(&r, report::RunKind::Chapter));
             println!("wrote {}", common.out.join("index.html").display());
             Ok(if r.all_pass() {
                 ExitCode::SUCCESS
@@ -283,7 +283,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let r = report::reproduce(&run, run.total_seconds);
             experiments::io::write_json(&common.out.join("explore.json"), &r)?;
             report::write_index(&run, &r, &common.out, &written)?;
-            print!("{}", report::table(&r));
+            print!("{}", report::table(&r, report::RunKind::Explore));
             println!("wrote {}", common.out.join("index.html").display());
             Ok(ExitCode::SUCCESS)
         }

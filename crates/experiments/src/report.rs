@@ -11,7 +11,9 @@ use crate::error::ExperimentError;
 use crate::figures::FigureId;
 use crate::io::{write_atomic, write_json};
 use crate::pipeline::{Outcome, Results};
-use crate::spec::{CHAPTER_THREES_AS_FIVES, DataKind};
+use crate::spec::{
+    CHAPTER_CIFAR_2LAYER, CHAPTER_MNIST_2LAYER, CHAPTER_THREES_AS_FIVES, DataKind, NetworkId,
+};
 
 /// One network's line of `reproduce.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,7 +36,8 @@ pub struct ExperimentRow {
     pub epochs: usize,
     /// SHA-256 of the trained model's checkpoint bytes.
     pub model_sha256: String,
-    /// Held-out samples of class 3 predicted as 5 (MNIST only; the chapter's net had 71).
+    /// Held-out samples of class 3 predicted as 5 (MNIST only; the chapter's net had
+    /// [`CHAPTER_THREES_AS_FIVES`]).
     pub threes_as_fives: Option<u64>,
     /// Share of classes whose 1-layer template correlates best with its own class mean.
     pub template_own_class_share: Option<f64>,
@@ -102,8 +105,29 @@ fn pct(x: f64) -> String {
     format!("{:.2}%", 100.0 * x)
 }
 
-/// The table printed at the end of `reproduce`: ours beside the chapter's numbers.
-pub fn table(r: &Reproduce) -> String {
+/// Which command a table is printed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunKind {
+    /// `reproduce`: the chapter's networks, closed by the chapter's own numbers.
+    Chapter,
+    /// `explore`: networks of the user's choosing, which the chapter's numbers do not describe.
+    Explore,
+}
+
+/// The chapter's summary line, from the `CHAPTER_*` constants.
+pub fn chapter_line() -> String {
+    format!(
+        "chapter: {} ({}), {} ({}), {CHAPTER_THREES_AS_FIVES} threes taken for fives",
+        pct(CHAPTER_MNIST_2LAYER),
+        NetworkId::Mnist2Layer.id(),
+        pct(CHAPTER_CIFAR_2LAYER),
+        NetworkId::Cifar2Layer.id(),
+    )
+}
+
+/// The table printed at the end of a run: ours beside the chapter's numbers where the chapter
+/// gives them, and the chapter's summary line for a [`RunKind::Chapter`] run only.
+pub fn table(r: &Reproduce, kind: RunKind) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -129,10 +153,9 @@ pub fn table(r: &Reproduce) -> String {
             e.threes_as_fives.map_or("-".into(), |n| n.to_string()),
         );
     }
-    let _ = writeln!(
-        s,
-        "chapter: 91.28% (mnist-2layer), 37.00% (cifar-2layer), {CHAPTER_THREES_AS_FIVES} threes taken for fives"
-    );
+    if kind == RunKind::Chapter {
+        let _ = writeln!(s, "{}", chapter_line());
+    }
     let _ = writeln!(s, "total {:.1} s", r.total_seconds);
     s
 }
@@ -263,4 +286,56 @@ pub fn write_index(
     }
     h.push_str("</body></html>\n");
     write_atomic(&out.join("index.html"), h.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reproduce_of(ids: &[&str]) -> Reproduce {
+        let row = |id: &str| ExperimentRow {
+            id: id.into(),
+            heldout_accuracy: 0.5,
+            test_accuracy: 0.5,
+            chapter_accuracy: None,
+            target: [0.0, 1.0],
+            pass: true,
+            train_seconds: 1.0,
+            epochs: 1,
+            model_sha256: String::new(),
+            threes_as_fives: None,
+            template_own_class_share: None,
+            template_mean_own_correlation: None,
+        };
+        Reproduce {
+            experiments: ids.iter().map(|id| row(id)).collect(),
+            total_seconds: 2.0,
+        }
+    }
+
+    #[test]
+    fn the_chapter_line_is_built_from_the_constants() {
+        let line = chapter_line();
+        for part in [
+            pct(CHAPTER_MNIST_2LAYER),
+            pct(CHAPTER_CIFAR_2LAYER),
+            CHAPTER_THREES_AS_FIVES.to_string(),
+            NetworkId::Mnist2Layer.id().to_string(),
+            NetworkId::Cifar2Layer.id().to_string(),
+        ] {
+            assert!(line.contains(&part), "{line:?} lacks {part:?}");
+        }
+    }
+
+    #[test]
+    fn only_the_chapter_run_prints_the_chapter_line() {
+        let r = reproduce_of(&["mnist-2layer", "explore-mnist-1layer"]);
+        let chapter = table(&r, RunKind::Chapter);
+        let explore = table(&r, RunKind::Explore);
+        assert!(!explore.contains("chapter:"), "{explore}");
+        // The chapter run's table is the explore table with the chapter line added.
+        let without: Vec<&str> = chapter.lines().filter(|l| *l != chapter_line()).collect();
+        assert_eq!(chapter.lines().count(), without.len() + 1, "{chapter}");
+        assert_eq!(without, explore.lines().collect::<Vec<_>>());
+    }
 }

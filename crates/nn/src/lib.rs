@@ -50,6 +50,8 @@
 
 pub mod activation;
 pub mod checkpoint;
+#[cfg(test)]
+mod gradcheck;
 pub mod init;
 pub mod loss;
 mod mlp;

@@ -375,6 +375,7 @@ impl Workspace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gradcheck::{self, Eval, Wrt};
     use crate::init;
     use proptest::prelude::*;
 
@@ -386,29 +387,194 @@ mod tests {
         ]
     }
 
-    /// Loss at the current parameters in f64-accumulated f32, for finite differences.
-    fn loss(net: &Mlp, x: &Matrix, y: &[u8]) -> f64 {
-        net.loss_and_gradients(x.view(), y).0 as f64
+    /// A random network with non-zero biases (so their gradients are tested away from the
+    /// symmetric start), inputs and labels. Draws in the same order as the cases proptest has
+    /// reported, so a reported seed rebuilds the same case.
+    fn case(
+        inputs: usize,
+        hidden: &[usize],
+        classes: usize,
+        rows: usize,
+        act: Activation,
+        seed: u64,
+    ) -> (Mlp, Matrix, Vec<u8>) {
+        let arch = Architecture::classifier(inputs, hidden, act, classes);
+        let mut rng = init::rng(seed);
+        let mut net = Mlp::new(arch, Init::Normal { std: 0.8 }, &mut rng);
+        for lin in net.layers_mut() {
+            let b = Init::Normal { std: 0.5 }.weights(1, lin.outputs(), &mut rng);
+            lin.bias = Matrix::from_vec(1, lin.outputs(), b.into_vec()).unwrap();
+        }
+        let x = Init::Normal { std: 1.0 }.weights(inputs, rows, &mut rng);
+        let y: Vec<u8> = (0..rows)
+            .map(|i| ((seed as usize + i) % classes) as u8)
+            .collect();
+        (net, x, y)
     }
 
-    /// Reads parameter `p` of layer `l` (`which` 0 = weight, 1 = bias), writing `set` first.
-    fn param(net: &mut Mlp, l: usize, which: usize, p: usize, set: Option<f32>) -> f32 {
-        let lin = &mut net.layers_mut()[l];
-        let m = if which == 0 {
-            &mut lin.weight
-        } else {
-            &mut lin.bias
-        };
-        if let Some(v) = set {
-            m.as_mut_slice()[p] = v;
+    /// The network's mean softmax cross-entropy in f64, written out loop by loop, with the side
+    /// of every ReLU input. `w` is `[input, layer0.weight, layer0.bias, layer1.weight, …]`.
+    fn reference_loss(arch: &Architecture, rows: usize, labels: &[u8], w: &[Wrt]) -> Eval {
+        let mut a: Vec<f64> = w[0].values.clone();
+        let mut width = arch.inputs;
+        let mut sides = Vec::new();
+        for (l, spec) in arch.layers.iter().enumerate() {
+            let (weight, bias) = (&w[1 + 2 * l].values, &w[2 + 2 * l].values);
+            let mut z = vec![0.0f64; rows * spec.units];
+            for r in 0..rows {
+                for j in 0..spec.units {
+                    let dot: f64 = (0..width)
+                        .map(|k| a[r * width + k] * weight[j * width + k])
+                        .sum();
+                    z[r * spec.units + j] = dot + bias[j];
+                }
+            }
+            for v in z.iter_mut() {
+                *v = match spec.activation {
+                    Activation::Identity => *v,
+                    Activation::Sigmoid => 1.0 / (1.0 + (-*v).exp()),
+                    Activation::Tanh => v.tanh(),
+                    Activation::Relu => {
+                        sides.push(*v > 0.0);
+                        v.max(0.0)
+                    }
+                };
+            }
+            a = z;
+            width = spec.units;
         }
-        m.as_slice()[p]
+        let mut loss = 0.0;
+        for (r, &y) in labels.iter().enumerate() {
+            let z = &a[r * width..(r + 1) * width];
+            let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let lse = max + z.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
+            loss += lse - z[y as usize];
+        }
+        Eval {
+            loss: loss / rows as f64,
+            sides,
+        }
+    }
+
+    /// A bug to inject into [`backward`], to show the checker catches it.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Bug {
+        /// `db = -Σ dy` in every layer.
+        BiasSign,
+        /// The loss gradient without its `1 / rows`: the gradient of the sum, not the mean.
+        NoBatchMean,
+        /// `dx = dy · Wᵀ` instead of `dy · W` (the layers must be square for this to run).
+        TransposedWeight,
+    }
+
+    /// The backward pass of [`Mlp::gradients_into`] from the same building blocks, with
+    /// an optional bug, plus the gradient with respect to the input that training never
+    /// needs: `[input, layer0.weight, layer0.bias, …]` ready for the checker.
+    fn backward(net: &Mlp, x: &Matrix, y: &[u8], bug: Option<Bug>) -> Vec<Wrt> {
+        let mut ws = Workspace::new(&net.arch, x.rows());
+        net.forward_into(x.view(), &mut ws.acts);
+        let last = net.layers.len() - 1;
+        loss::softmax_cross_entropy_into(&ws.acts[last], y, &mut ws.deltas[last]);
+        if bug == Some(Bug::NoBatchMean) {
+            let rows = x.rows() as f32;
+            ws.deltas[last]
+                .as_mut_slice()
+                .iter_mut()
+                .for_each(|d| *d *= rows);
+        }
+        let back_input = |lin: &Linear, dy: &Matrix, dx: &mut Matrix| {
+            if bug == Some(Bug::TransposedWeight) {
+                ops::gemm(dy.view(), Trans::No, lin.weight.view(), Trans::Yes, dx);
+            } else {
+                lin.backward_input_into(dy.view(), dx);
+            }
+        };
+        for l in (0..=last).rev() {
+            let input = if l == 0 {
+                x.view()
+            } else {
+                ws.acts[l - 1].view()
+            };
+            net.layers[l].backward_params_into(input, ws.deltas[l].view(), &mut ws.grads[l]);
+            if bug == Some(Bug::BiasSign) {
+                ws.grads[l]
+                    .bias
+                    .as_mut_slice()
+                    .iter_mut()
+                    .for_each(|g| *g = -*g);
+            }
+            if l > 0 {
+                let (below, at) = ws.deltas.split_at_mut(l);
+                back_input(&net.layers[l], &at[0], &mut below[l - 1]);
+                net.arch.layers[l - 1]
+                    .activation
+                    .backprop_slice(ws.acts[l - 1].as_slice(), below[l - 1].as_mut_slice());
+            }
+        }
+        let mut dx = Matrix::zeros(x.rows(), x.cols());
+        back_input(&net.layers[0], &ws.deltas[0], &mut dx);
+        let mut wrt = vec![Wrt::new("input", x.as_slice(), dx.as_slice())];
+        for (l, (lin, g)) in net.layers.iter().zip(&ws.grads).enumerate() {
+            wrt.push(Wrt::new(
+                format!("layer{l}.weight"),
+                lin.weight.as_slice(),
+                g.weight.as_slice(),
+            ));
+            wrt.push(Wrt::new(
+                format!("layer{l}.bias"),
+                lin.bias.as_slice(),
+                g.bias.as_slice(),
+            ));
+        }
+        wrt
+    }
+
+    /// Checks the input and every parameter of a case; panics naming the case on a mismatch
+    /// or when too few values were compared.
+    fn check_case(
+        net: &Mlp,
+        x: &Matrix,
+        y: &[u8],
+        bug: Option<Bug>,
+    ) -> Result<gradcheck::Report, gradcheck::Mismatch> {
+        let mut wrt = backward(net, x, y, bug);
+        let total: usize = wrt.iter().map(|w| w.values.len()).sum();
+        let r = gradcheck::check(
+            &mut wrt,
+            |w| reference_loss(&net.arch, x.rows(), y, w),
+            gradcheck::F32,
+        )?;
+        assert!(
+            r.compared >= gradcheck::min_compared(total),
+            "{r:?} of {total} values: skipping at kinks hid the comparison"
+        );
+        Ok(r)
+    }
+
+    #[test]
+    fn the_checked_backward_is_the_training_backward() {
+        // `backward` without a bug must be `gradients_into`, bit for bit, or checking it would
+        // prove nothing about training.
+        for act in [Activation::Sigmoid, Activation::Tanh, Activation::Relu] {
+            let (net, x, y) = case(5, &[4, 3], 3, 4, act, 17);
+            let (_, grads) = net.loss_and_gradients(x.view(), &y);
+            let wrt = backward(&net, &x, &y, None);
+            for (l, g) in grads.layers.iter().enumerate() {
+                for (w, m) in [(&wrt[1 + 2 * l], &g.weight), (&wrt[2 + 2 * l], &g.bias)] {
+                    let bits =
+                        |v: &[f64]| v.iter().map(|&v| (v as f32).to_bits()).collect::<Vec<_>>();
+                    let want: Vec<u32> = m.as_slice().iter().map(|v| v.to_bits()).collect();
+                    assert_eq!(bits(&w.analytic), want, "{act:?} {}", w.name);
+                }
+            }
+        }
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
-        /// Every parameter's analytic gradient against a central finite difference, for random
-        /// depths, widths, activations and inputs.
+        /// The gradient with respect to the input and to every parameter against a central
+        /// difference of an f64 reference, for random depths (none hidden included), widths,
+        /// activations, batches and inputs.
         #[test]
         fn gradients_match_central_differences(
             inputs in 1usize..6,
@@ -418,45 +584,58 @@ mod tests {
             act in activation(),
             seed: u64,
         ) {
-            let arch = Architecture::classifier(inputs, &hidden, act, classes);
-            let mut rng = init::rng(seed);
-            let mut net = Mlp::new(arch, Init::Normal { std: 0.8 }, &mut rng);
-            for lin in net.layers_mut() {
-                // Non-zero biases, so their gradients are tested away from the symmetric start.
-                let b = Init::Normal { std: 0.5 }.weights(1, lin.outputs(), &mut rng);
-                lin.bias = Matrix::from_vec(1, lin.outputs(), b.into_vec()).unwrap();
+            let (net, x, y) = case(inputs, &hidden, classes, rows, act, seed);
+            if let Err(m) = check_case(&net, &x, &y, None) {
+                prop_assert!(false, "{}", m);
             }
-            let x = Init::Normal { std: 1.0 }.weights(inputs, rows, &mut rng);
-            let y: Vec<u8> = (0..rows).map(|i| ((seed as usize + i) % classes) as u8).collect();
-            let (_, grads) = net.loss_and_gradients(x.view(), &y);
-            let h = 1e-2f32;
-            for l in 0..net.layers().len() {
-                for which in 0..2 {
-                    let len = if which == 0 { net.layers()[l].weight.as_slice().len() } else { net.layers()[l].bias.as_slice().len() };
-                    for p in 0..len {
-                        let mut central = |h: f32| {
-                            let orig = param(&mut net, l, which, p, None);
-                            param(&mut net, l, which, p, Some(orig + h));
-                            let up = loss(&net, &x, &y);
-                            param(&mut net, l, which, p, Some(orig - h));
-                            let down = loss(&net, &x, &y);
-                            param(&mut net, l, which, p, Some(orig));
-                            (up - down) / (2.0 * h as f64)
-                        };
-                        let numeric = central(h);
-                        // Relu's kink may sit inside the difference interval, where no difference
-                        // approximates the derivative: two step sizes then disagree, and the
-                        // point is skipped. Smooth points agree to O(h²).
-                        if act == Activation::Relu && (numeric - central(h / 2.0)).abs() > 1e-3 * (1.0 + numeric.abs()) {
-                            continue;
-                        }
-                        let g = &grads.layers[l];
-                        let analytic = if which == 0 { g.weight.as_slice()[p] } else { g.bias.as_slice()[p] } as f64;
-                        prop_assert!((numeric - analytic).abs() <= 5e-3 * (1.0 + analytic.abs()),
-                            "layer {} {} [{}]: numeric {} analytic {}", l, if which == 0 {"weight"} else {"bias"}, p, numeric, analytic);
-                    }
-                }
-            }
+        }
+    }
+
+    #[test]
+    fn relu_kink_regression_seed_4285897607218579548() {
+        // Failed the old check (layer 1 bias [0]: numeric 0.5145, analytic 0.5513): a ReLU
+        // input sat within its step of 1e-2 from zero. It must pass now, by comparison.
+        let (net, x, y) = case(4, &[2, 1], 3, 2, Activation::Relu, 4285897607218579548);
+        let wrt = backward(&net, &x, &y, None);
+        let near_kink = |w: &[Wrt]| {
+            // The ReLU inputs themselves: the reference's sides at ±1e-2 on a ReLU layer's bias.
+            let base = reference_loss(&net.arch, 2, &y, w).sides;
+            (0..net.layers.len() - 1).any(|l| {
+                let mut w = w.to_vec();
+                (0..w[2 + 2 * l].values.len()).any(|j| {
+                    let b = w[2 + 2 * l].values[j];
+                    [1e-2, -1e-2].iter().any(|h| {
+                        w[2 + 2 * l].values[j] = b + h;
+                        let s = reference_loss(&net.arch, 2, &y, &w).sides;
+                        w[2 + 2 * l].values[j] = b;
+                        s != base
+                    })
+                })
+            })
+        };
+        assert!(
+            near_kink(&wrt),
+            "the regression case no longer has a kink near its point"
+        );
+        let r = check_case(&net, &x, &y, None).unwrap_or_else(|m| panic!("{m}"));
+        let total: usize = wrt.iter().map(|w| w.values.len()).sum();
+        assert_eq!(r.compared + r.skipped, total);
+    }
+
+    #[test]
+    fn injected_bugs_are_caught() {
+        // Square layers so a transposed weight still has the right shape; sigmoid keeps every
+        // value comparable; 4 rows so the batch mean is not the sum.
+        let (net, x, y) = case(3, &[3], 3, 4, Activation::Sigmoid, 5);
+        check_case(&net, &x, &y, None).unwrap_or_else(|m| panic!("the correct pass fails: {m}"));
+        for (bug, caught_at) in [
+            (Bug::BiasSign, "layer0.bias"),
+            (Bug::NoBatchMean, "input"),
+            (Bug::TransposedWeight, "input"),
+        ] {
+            let m = check_case(&net, &x, &y, Some(bug)).expect_err(&format!("{bug:?} not caught"));
+            assert_eq!(m.name, caught_at, "{bug:?}: {m}");
+            println!("{bug:?} caught at {m}");
         }
     }
 

@@ -278,17 +278,52 @@ mod tests {
         assert!(after < before, "{before} -> {after}");
     }
 
+    /// Every parameter's bit pattern by name: `==` on floats would take -0.0 for 0.0.
+    fn param_bits(m: &Mlp) -> Vec<(String, Vec<u32>)> {
+        m.params()
+            .into_iter()
+            .map(|(name, p)| (name, p.as_slice().iter().map(|v| v.to_bits()).collect()))
+            .collect()
+    }
+
     #[test]
-    fn same_seed_same_bits_on_one_thread_and_two() {
-        let data = blobs(200, 3, 6, 6);
+    fn same_seed_same_bits_on_one_thread_and_four() {
+        // Wide enough that the first layer's forward and weight-gradient products (32 x 512 x 16
+        // multiply-adds per batch) cross tensor's parallel threshold: a net smaller than that
+        // runs every product on one block whatever the pool, and would prove nothing.
+        let data = blobs(200, 3, 512, 6);
+        let mut cfg = config(3, 0.05);
+        cfg.batch_size = 32;
         let run = || {
-            let mut m = net(7);
-            train(&mut m, &config(3, 0.05), &data, &mut |_, _| {}).unwrap();
+            let mut m = Mlp::new(
+                Architecture::classifier(512, &[16], Activation::Tanh, 3),
+                Init::GlorotUniform,
+                &mut init::rng(7),
+            );
+            train(&mut m, &cfg, &data, &mut |_, _| {}).unwrap();
             m
         };
-        let one = rayon_pool(1).install(run);
-        let two = rayon_pool(2).install(run);
-        assert_eq!(one, two);
+        // Products may run on any thread of the pool (the backward pass is one side of a
+        // `join`), so the count of parallel products is summed over all of them.
+        let trained = |threads: usize| {
+            let pool = rayon_pool(threads);
+            let splits = || -> u64 {
+                pool.broadcast(|_| tensor::ops::parallel_splits())
+                    .iter()
+                    .sum()
+            };
+            let before = splits();
+            let m = pool.install(run);
+            (param_bits(&m), splits() - before)
+        };
+        let (one, one_splits) = trained(1);
+        let (four, four_splits) = trained(4);
+        assert_eq!(one_splits, 0, "one thread never splits a product");
+        assert!(
+            four_splits > 0,
+            "no product took the parallel path on four threads"
+        );
+        assert_eq!(one, four);
     }
 
     fn rayon_pool(n: usize) -> rayon::ThreadPool {

@@ -8,7 +8,8 @@
 //! The products whose output has at most 16 columns (a forward pass into 10 units) or rows (the
 //! weight gradient of 10 units) run on hand-written kernels, compiled for AVX2 + FMA when the
 //! processor has them; the rest go to `matrixmultiply`. `benches/benches/kernels.rs` measures
-//! both against each other and against the naive loop.
+//! them on one thread against `matrixmultiply`, `nalgebra` and the naive loop on one thread;
+//! `kernels_parallel.rs` measures them on all threads against threaded `matrixmultiply`.
 //!
 //! Two small types are the seams between the crates above: [`ImageShape`], the (C, H, W) layout
 //! of a row that holds an image, and [`BatchSource`], labelled rows gathered by index (a dataset

@@ -6,6 +6,8 @@
 //! operations whichever block or thread it lands in. That is why the block count may follow
 //! the number of threads without changing a single bit of the result.
 
+use std::cell::Cell;
+
 use rayon::prelude::*;
 
 use crate::kernels;
@@ -27,13 +29,29 @@ const THIN: usize = 16;
 /// thread costs more than it saves.
 const PARALLEL_MIN_WORK: usize = 1 << 17;
 
+thread_local! {
+    static SPLITS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many products called from this thread so far were split into more than one block: took
+/// the parallel path. For tests that compare one thread with many and must show the many did
+/// run in parallel, which small shapes never do.
+#[doc(hidden)]
+pub fn parallel_splits() -> u64 {
+    SPLITS.with(Cell::get)
+}
+
 /// How many blocks to split `work` multiply-adds over `units` rows or columns into.
 fn blocks(work: usize, units: usize) -> usize {
-    if work < PARALLEL_MIN_WORK {
+    let n = if work < PARALLEL_MIN_WORK {
         1
     } else {
         rayon::current_num_threads().clamp(1, units.max(1))
+    };
+    if n > 1 {
+        SPLITS.with(|s| s.set(s.get() + 1));
     }
+    n
 }
 
 /// `out = op(a) · op(b)`, overwriting `out`.
@@ -375,40 +393,47 @@ mod tests {
         }
     }
 
+    fn bits(m: &Matrix) -> Vec<u32> {
+        m.as_slice().iter().map(|v| v.to_bits()).collect()
+    }
+
     #[test]
     fn same_bits_on_one_thread_and_many() {
         let a = matrix(256, 3072, 11);
         let w = matrix(10, 3072, 12);
         let d = matrix(256, 10, 13);
         let h = matrix(300, 3072, 14);
+        // Each product, and how many of them took the parallel path on this pool.
         let run = || {
+            let before = parallel_splits();
             let mut f = Matrix::zeros(256, 10);
             gemm(a.view(), Trans::No, w.view(), Trans::Yes, &mut f);
             let mut g = Matrix::zeros(10, 3072);
             gemm(d.view(), Trans::Yes, a.view(), Trans::No, &mut g);
             let mut big = Matrix::zeros(256, 300);
             gemm(a.view(), Trans::No, h.view(), Trans::Yes, &mut big);
-            (f, g, big)
+            ([bits(&f), bits(&g), bits(&big)], parallel_splits() - before)
         };
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap()
-            .install(run);
-        let four = rayon::ThreadPoolBuilder::new()
-            .num_threads(4)
-            .build()
-            .unwrap()
-            .install(run);
-        assert!(one.0 == four.0, "forward differs between 1 and 4 threads");
-        assert!(
-            one.1 == four.1,
-            "weight gradient differs between 1 and 4 threads"
+        let pool = |n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .unwrap()
+        };
+        let (one, one_splits) = pool(1).install(run);
+        let (four, four_splits) = pool(4).install(run);
+        assert_eq!(one_splits, 0, "one thread never splits");
+        assert_eq!(
+            four_splits, 3,
+            "all three products ran in parallel on four threads"
         );
-        assert!(
-            one.2 == four.2,
-            "general product differs between 1 and 4 threads"
-        );
+        // Bit patterns, not `==`: -0.0 == 0.0 and NaN != NaN would hide or invent differences.
+        for (what, (x, y)) in ["forward", "weight gradient", "general product"]
+            .iter()
+            .zip(one.iter().zip(&four))
+        {
+            assert!(x == y, "{what} differs between 1 and 4 threads");
+        }
     }
 
     #[test]
