@@ -300,7 +300,9 @@ fn extract(archive: &Path, opts: &LoadOptions) -> Result<Extracted, DatasetError
             return Err(DatasetError::io(&slot.path, e.into()));
         }
         if !slot.beside_source {
-            cache::remove_stale(&slot.path, |n| cache::is_keyed(n, FOLDER));
+            cache::remove_stale(&slot.path, |n| {
+                cache::entry_key(n, FOLDER).is_some_and(|k| cache::is_stale_for(k, &key))
+            });
         }
         return Ok(Extracted::Folder(slot.path.clone()));
     }
@@ -526,13 +528,23 @@ mod tests {
         #[test]
         fn archive_round_trip(b in batches()) {
             let dir = tempfile::tempdir().unwrap();
+            let cache = tempfile::tempdir().unwrap();
             fs::write(dir.path().join(ARCHIVE), tar_gz(&member_files(&b))).unwrap();
-            assert_matches(&load(dir.path()).unwrap(), &b)?;
-            // Extracted beside the archive, atomically: the folder and nothing else.
-            let mut names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-            names.sort();
-            prop_assert_eq!(names, vec![std::ffi::OsString::from(FOLDER), ARCHIVE.into()]);
-            assert_matches(&load(dir.path()).unwrap(), &b)?;
+            let names = |d: &Path| {
+                let mut v: Vec<_> = fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name()).collect();
+                v.sort();
+                v
+            };
+            // By default extracted into the cache directory; the data folder is left as it was.
+            let in_cache = LoadOptions::default().with_cache_dir(cache.path());
+            assert_matches(&load_with(dir.path(), &in_cache).unwrap(), &b)?;
+            prop_assert_eq!(names(dir.path()), vec![std::ffi::OsString::from(ARCHIVE)]);
+            prop_assert_eq!(names(cache.path()).len(), 1);
+            assert_matches(&load_with(dir.path(), &in_cache).unwrap(), &b)?;
+            // Asked to, extracted beside the archive, atomically: the folder and nothing else.
+            assert_matches(&load_with(dir.path(), &beside()).unwrap(), &b)?;
+            prop_assert_eq!(names(dir.path()), vec![std::ffi::OsString::from(FOLDER), ARCHIVE.into()]);
+            assert_matches(&load_with(dir.path(), &beside()).unwrap(), &b)?;
             // And from memory, without touching the disk.
             let archive = tar_gz(&member_files(&b));
             assert_matches(&from_archive_bytes(&archive, &LoadOptions::default()).unwrap(), &b)?;
@@ -542,10 +554,15 @@ mod tests {
         }
     }
 
+    /// Options that extract an archive beside it, so errors name paths inside the test's folder.
+    fn beside() -> LoadOptions {
+        LoadOptions::default().with_cache_beside_source(true)
+    }
+
     fn check(setup: impl FnOnce(&Path), expect: expect_test::Expect) {
         let dir = tempfile::tempdir().unwrap();
         setup(dir.path());
-        let got = match load(dir.path()) {
+        let got = match load_with(dir.path(), &beside()) {
             Ok(l) => format!("ok {} + {}", l.train_file().len(), l.test_file().len()),
             Err(e) => {
                 let shown = e
@@ -679,7 +696,7 @@ mod tests {
         // Nothing half-extracted is left behind by the failures above.
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join(ARCHIVE), &whole[..whole.len() / 2]).unwrap();
-        assert!(load(dir.path()).is_err());
+        assert!(load_with(dir.path(), &beside()).is_err());
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 

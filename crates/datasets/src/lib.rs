@@ -99,7 +99,7 @@ mod storage;
 mod testutil;
 
 pub use batch::{BatchFiller, ChannelStats, InputScaling};
-pub use cache::LoadOptions;
+pub use cache::{LoadOptions, default_cache_dir};
 pub use dataset::{Dataset, DatasetView, Loaded, MAX_CLASSES, Split, Splits};
 pub use error::{DatasetError, DatasetErrorKind};
 pub use feed::Feed;

@@ -34,15 +34,29 @@ impl DataDir {
     /// # Errors
     /// The dataset's error, naming the file, when it is missing or malformed.
     pub fn load(&self, kind: &DataKind) -> Result<Loaded, ExperimentError> {
+        let opts = load_options();
         let loaded = match kind {
-            DataKind::Mnist => datasets::mnist::load(&self.0),
-            DataKind::Cifar10 => datasets::cifar10::load(&self.0),
-            DataKind::Idx(dir) => datasets::idx::load(dir),
+            DataKind::Mnist => datasets::mnist::load_with(&self.0, &opts),
+            DataKind::Cifar10 => datasets::cifar10::load_with(&self.0, &opts),
+            DataKind::Idx(dir) => datasets::idx::load_with(dir, None, &opts),
         };
         loaded.map_err(|e| ExperimentError::Data {
             source: Box::new(e),
             hint: missing_hint(kind, &self.0),
         })
+    }
+}
+
+/// The environment variable that names where decompressed copies of compressed data go
+/// (default: [`datasets::default_cache_dir`], the platform's cache directory).
+pub const CACHE_ENV: &str = "ML4A_CACHE";
+
+/// The readers' options: the cache directory from [`CACHE_ENV`] when it is set.
+fn load_options() -> datasets::LoadOptions {
+    let opts = datasets::LoadOptions::default();
+    match std::env::var_os(CACHE_ENV) {
+        Some(dir) if !dir.is_empty() => opts.with_cache_dir(PathBuf::from(dir)),
+        _ => opts,
     }
 }
 

@@ -73,10 +73,12 @@ pub(super) fn open_gzip(
             cache::remove_stale(&slot.path, |n| {
                 n.strip_prefix(&format!(".{stem}."))
                     .and_then(|r| r.strip_suffix(".ml4a-cache"))
-                    .is_some_and(cache::is_key)
+                    .is_some_and(|k| cache::is_stale_for(k, &key))
             });
         } else {
-            cache::remove_stale(&slot.path, |n| cache::is_keyed(n, &stem));
+            cache::remove_stale(&slot.path, |n| {
+                cache::entry_key(n, &stem).is_some_and(|k| cache::is_stale_for(k, &key))
+            });
         }
         return Ok((header, bytes));
     }

@@ -222,7 +222,7 @@ fn gzip_is_cached_beside_a_writable_source_and_reused() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("a-idx1-ubyte.gz");
     fs::write(&p, gzip(&idx_bytes(&[3], &[1, 2, 3]))).unwrap();
-    let opts = LoadOptions::default();
+    let opts = LoadOptions::default().with_cache_beside_source(true);
     assert_eq!(IdxFile::open(&p, &opts).unwrap().data(), &[1, 2, 3]);
     let entries = || -> Vec<String> {
         let mut v: Vec<_> = fs::read_dir(dir.path())
