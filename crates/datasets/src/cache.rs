@@ -252,7 +252,10 @@ mod tests {
         };
         // By default only the cache directory: nothing is written next to the data.
         let default = default_cache_dir().join("x.k");
-        assert_eq!(paths(&LoadOptions::default()), std::slice::from_ref(&default));
+        assert_eq!(
+            paths(&LoadOptions::default()),
+            std::slice::from_ref(&default)
+        );
         let with_dir = LoadOptions::default().with_cache_dir("/c");
         assert_eq!(paths(&with_dir), [Path::new("/c/x.k")]);
         // Asked for, beside the source first.

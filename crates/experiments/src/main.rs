@@ -10,7 +10,7 @@ use experiments::pipeline::{self, PipelineOptions, Progress, Results};
 use experiments::report::{self, Reproduce};
 use experiments::spec::DataKind;
 use experiments::training::Trained;
-use experiments::{DataDir, NetworkId, Spec, bench, figures};
+use experiments::{DataDir, ExperimentError, NetworkId, Spec, bench, figures};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
@@ -55,12 +55,12 @@ enum Command {
         /// mnist, cifar10 or idx:DIR (a folder with the four standard IDX files).
         #[arg(long)]
         dataset: String,
-        /// Hidden units (none: a 1-layer network).
-        #[arg(long)]
-        hidden: Option<usize>,
-        /// Training epochs.
-        #[arg(long, default_value_t = 10)]
-        epochs: usize,
+        /// Hidden units, 1 to 4096 (none: a 1-layer network).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        hidden: Option<u64>,
+        /// Training epochs, 1 to 1000.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        epochs: u64,
     },
     /// Download and verify the official archives of MNIST and/or CIFAR-10 into the data directory.
     Download {
@@ -75,9 +75,9 @@ enum Command {
     Sweep {
         #[command(flatten)]
         common: Common,
-        /// Training epochs of every network.
-        #[arg(long, default_value_t = 10)]
-        epochs: usize,
+        /// Training epochs of every network, 1 to 1000.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        epochs: u64,
     },
     /// Our training epochs against the numpy and PyTorch peers, side by side, with a verdict.
     Bench {
@@ -119,10 +119,38 @@ fn main() -> ExitCode {
     match dispatch(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            eprint!("{}", error_lines(&e));
+            // 2 for a request that makes no sense (as clap's own usage errors), 1 for bad data or
+            // a failed run.
+            let usage = matches!(
+                e.downcast_ref::<ExperimentError>(),
+                Some(ExperimentError::Usage(_))
+            );
+            ExitCode::from(if usage { 2 } else { 1 })
         }
     }
+}
+
+/// One `error:` line (the error and those of its causes that it does not already say), then at
+/// most one `hint:` line.
+fn error_lines(e: &anyhow::Error) -> String {
+    let mut message = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message = format!("{message}: {text}");
+        }
+    }
+    // Errors that carry a hint put it after a `hint:` marker on a line of its own.
+    let (what, hint) = match message.split_once("\n  hint: ") {
+        Some((what, hint)) => (what.to_string(), Some(hint.to_string())),
+        None => (message, None),
+    };
+    let mut out = format!("error: {}\n", what.replace('\n', " "));
+    if let Some(h) = hint {
+        out += &format!("hint: {}\n", h.replace('\n', " "));
+    }
+    out
 }
 
 /// The directory the defaults (`data/`, `out/`, `target/bench-venv`) are relative to: where the
@@ -205,7 +233,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let points = experiments::sweep::measure(
                 &opts.data_dir,
                 opts.cache_dir.as_deref(),
-                epochs,
+                epochs as usize,
                 &mut |p| {
                     println!(
                         "{:<12} {:>7} params  held-out {:.2}%  ({:.1} s)",
@@ -272,7 +300,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     None => bail!("--dataset must be mnist, cifar10 or idx:DIR, not {s:?}"),
                 },
             };
-            let spec = experiments::spec::explore_spec(data, hidden, epochs);
+            let spec =
+                experiments::spec::explore_spec(data, hidden.map(|h| h as usize), epochs as usize);
             let run = pipeline::train_and_analyse(
                 std::slice::from_ref(&spec),
                 &options(&common, false),
@@ -358,5 +387,32 @@ impl Progress for Bars {
             bar.finish();
         }
         let _ = self.multi.println(line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_is_one_line_and_a_hint_another() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "Permission denied");
+        let e = anyhow::Error::new(ExperimentError::Io {
+            path: PathBuf::from("/out/models"),
+            source: io,
+        });
+        // The cause is part of the message already: not repeated.
+        assert_eq!(error_lines(&e), "error: /out/models: Permission denied\n");
+        let e = anyhow::anyhow!("no MNIST files\n  hint: place them in data/mnist");
+        assert_eq!(
+            error_lines(&e),
+            "error: no MNIST files\nhint: place them in data/mnist\n"
+        );
+        // A context says something the cause does not: both, on one line.
+        let e = anyhow::anyhow!("expected value at line 1").context("reading --protocol");
+        assert_eq!(
+            error_lines(&e),
+            "error: reading --protocol: expected value at line 1\n"
+        );
     }
 }

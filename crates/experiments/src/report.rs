@@ -135,7 +135,11 @@ pub fn table(r: &Reproduce, kind: RunKind) -> String {
         "network", "held-out", "chapter", "test", "target", "pass", "train s", "3 as 5"
     );
     for e in &r.experiments {
-        let target = if e.target[1] >= 1.0 {
+        // A network with no target (explore's `[0, 1]`) is measured, not judged.
+        let judged = e.target != [0.0, 1.0];
+        let target = if !judged {
+            "-".to_string()
+        } else if e.target[1] >= 1.0 {
             format!(">= {}", pct(e.target[0]))
         } else {
             format!("{}..{}", pct(e.target[0]), pct(e.target[1]))
@@ -148,7 +152,11 @@ pub fn table(r: &Reproduce, kind: RunKind) -> String {
             e.chapter_accuracy.map_or("-".into(), pct),
             pct(e.test_accuracy),
             target,
-            if e.pass { "yes" } else { "NO" },
+            match (judged, e.pass) {
+                (false, _) => "-",
+                (true, true) => "yes",
+                (true, false) => "NO",
+            },
             e.train_seconds,
             e.threes_as_fives.map_or("-".into(), |n| n.to_string()),
         );
