@@ -1,9 +1,13 @@
-//! [`Drawing`]: a figure kept as a list of shapes, rendered to a [`Raster`] or to SVG from
-//! the same list, so the PNG and the SVG of a diagram always agree.
+//! [`Drawing`]: a figure kept as a list of shapes, written out as one SVG document; its
+//! PNG is that document rasterised by resvg, so the PNG and the SVG always agree.
 //!
 //! Every building block lays itself out in free coordinates, then [`Drawing::fit`] moves
 //! the content so that it sits inside a margin; sizes therefore follow from the content
 //! (long labels widen a figure instead of being clipped).
+
+use std::sync::OnceLock;
+
+use resvg::{tiny_skia, usvg};
 
 use crate::color::Rgb;
 use crate::raster::{Raster, Rect, Stroke};
@@ -128,10 +132,14 @@ impl Item {
 
 const EMPTY: [f32; 4] = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
 
-/// A figure as a list of shapes, renderable to PNG pixels and to SVG.
+/// A figure as a list of shapes: an SVG document ([`Drawing::to_svg`]) and the same
+/// document rasterised by resvg at one pixel per unit ([`Drawing::to_raster`],
+/// [`Drawing::encode_png`]).
 ///
-/// Produced by the diagram builders in [`crate::diagram`]; coordinates follow the
-/// [`Raster`] conventions (origin top-left, y down, one unit per pixel).
+/// Every building block of the crate returns one; build your own with [`Drawing::new`], the
+/// shape methods and [`Drawing::fit`]. Coordinates: origin top-left, y down, one unit per
+/// pixel, pixel `(i, j)` covering `[i, i + 1) x [j, j + 1)`, so whole-pixel rectangles come
+/// out crisp.
 #[derive(Clone, Debug)]
 pub struct Drawing {
     width: u32,
@@ -141,7 +149,11 @@ pub struct Drawing {
 }
 
 impl Drawing {
-    pub(crate) fn new(background: Rgb) -> Self {
+    /// An empty drawing on `background`, to be filled with shapes and then [`fit`] to its
+    /// content.
+    ///
+    /// [`fit`]: Drawing::fit
+    pub fn new(background: Rgb) -> Self {
         Drawing {
             width: 1,
             height: 1,
@@ -164,29 +176,29 @@ impl Drawing {
         self.items.push(item);
     }
 
-    pub(crate) fn rect(&mut self, rect: Rect, fill: Option<Rgb>, stroke: Option<(Rgb, u32)>) {
+    /// A rectangle of whole pixels, filled and/or framed (the frame `(colour, thickness)`
+    /// lies inside the rectangle).
+    pub fn rect(&mut self, rect: Rect, fill: Option<Rgb>, stroke: Option<(Rgb, u32)>) {
         self.push(Item::Rect { rect, fill, stroke });
     }
 
-    pub(crate) fn line(&mut self, a: (f32, f32), b: (f32, f32), stroke: Stroke) {
+    /// A straight line with round ends.
+    pub fn line(&mut self, a: (f32, f32), b: (f32, f32), stroke: Stroke) {
         self.push(Item::Line { a, b, stroke });
     }
 
-    pub(crate) fn polyline(&mut self, points: Vec<(f32, f32)>, stroke: Stroke) {
+    /// An open polyline with round joins and ends.
+    pub fn polyline(&mut self, points: Vec<(f32, f32)>, stroke: Stroke) {
         self.push(Item::Polyline { points, stroke });
     }
 
-    pub(crate) fn circle(
-        &mut self,
-        c: (f32, f32),
-        r: f32,
-        fill: Option<Rgb>,
-        stroke: Option<Stroke>,
-    ) {
+    /// A circle, filled and/or outlined.
+    pub fn circle(&mut self, c: (f32, f32), r: f32, fill: Option<Rgb>, stroke: Option<Stroke>) {
         self.push(Item::Circle { c, r, fill, stroke });
     }
 
-    pub(crate) fn text(&mut self, at: (f32, f32), text: impl Into<String>, style: TextStyle) {
+    /// One line of `text` with its [`TextStyle::anchor`] at `at`.
+    pub fn text(&mut self, at: (f32, f32), text: impl Into<String>, style: TextStyle) {
         self.push(Item::Text {
             at,
             text: text.into(),
@@ -195,7 +207,8 @@ impl Drawing {
         });
     }
 
-    pub(crate) fn text_sub(
+    /// `text` with a lowered, smaller subscript `sub` (x₇₈₄), upright, placed as one piece.
+    pub fn text_sub(
         &mut self,
         at: (f32, f32),
         text: impl Into<String>,
@@ -210,7 +223,9 @@ impl Drawing {
         });
     }
 
-    pub(crate) fn pixels(&mut self, x: i32, y: i32, cell: u32, image: Raster, grid: Option<Rgb>) {
+    /// `image` enlarged `cell` times without smoothing, top-left at `(x, y)`, with optional
+    /// 1-pixel grid lines between its pixels.
+    pub fn pixels(&mut self, x: i32, y: i32, cell: u32, image: Raster, grid: Option<Rgb>) {
         self.push(Item::Pixels {
             x,
             y,
@@ -235,7 +250,7 @@ impl Drawing {
     /// Moves the content by whole pixels (so pixel images stay crisp) to sit `margin`
     /// pixels from the top-left, and sizes the figure to keep the same margin on the right
     /// and bottom.
-    pub(crate) fn fit(mut self, margin: u32) -> Self {
+    pub fn fit(mut self, margin: u32) -> Self {
         if self.items.is_empty() {
             self.width = 1 + 2 * margin;
             self.height = 1 + 2 * margin;
@@ -252,8 +267,50 @@ impl Drawing {
         self
     }
 
-    /// Adds `other`'s shapes moved by `(dx, dy)`.
-    pub(crate) fn append(&mut self, other: Drawing, dx: i32, dy: i32) {
+    /// An empty drawing of a fixed `width x height` (each at least 1) on `background`, for
+    /// shapes placed in absolute coordinates; whatever falls outside is clipped.
+    pub fn canvas(width: u32, height: u32, background: Rgb) -> Self {
+        Drawing::new(background).sized(width, height)
+    }
+
+    /// A drawing of just `image` enlarged `scale` times (0 counts as 1) without smoothing,
+    /// exactly its size: a picture to stack beside other blocks.
+    pub fn image(image: &Raster, scale: u32) -> Self {
+        let k = scale.max(1);
+        let mut d = Drawing::new(Rgb::WHITE);
+        d.pixels(0, 0, k, image.clone(), None);
+        d.width = image.width() * k;
+        d.height = image.height() * k;
+        d
+    }
+
+    /// The same figure with `margin` pixels of `background` added on every side.
+    pub fn padded(self, margin: u32, background: Rgb) -> Self {
+        let mut out = Drawing::new(background);
+        out.width = self.width + 2 * margin;
+        out.height = self.height + 2 * margin;
+        out.place(self, margin as i32, margin as i32);
+        out
+    }
+
+    /// Adds `other` as a block with its top-left corner at `(x, y)`: its background as a
+    /// rectangle of its size, then its shapes.
+    pub fn place(&mut self, other: Drawing, x: i32, y: i32) {
+        let (w, h, bg) = (other.width, other.height, other.background);
+        self.rect(Rect::new(x, y, w, h), Some(bg), None);
+        self.append(other, x, y);
+    }
+
+    /// Sets the figure size explicitly, for blocks laid out by hand rather than
+    /// [`Drawing::fit`].
+    pub(crate) fn sized(mut self, width: u32, height: u32) -> Self {
+        self.width = width.max(1);
+        self.height = height.max(1);
+        self
+    }
+
+    /// Adds `other`'s shapes moved by `(dx, dy)` (its background is dropped).
+    pub fn append(&mut self, other: Drawing, dx: i32, dy: i32) {
         for mut it in other.items {
             it.translate(dx, dy);
             self.items.push(it);
@@ -269,56 +326,20 @@ impl Drawing {
         })
     }
 
-    /// The figure as pixels.
+    /// The figure as pixels: [`Drawing::to_svg`] rasterised by resvg at one pixel per unit.
     pub fn to_raster(&self) -> Raster {
-        let mut r = Raster::new(self.width, self.height, self.background);
-        for it in &self.items {
-            match it {
-                Item::Rect { rect, fill, stroke } => {
-                    if let Some(f) = fill {
-                        r.fill_rect(rect.x, rect.y, rect.w, rect.h, *f);
-                    }
-                    if let Some((c, t)) = stroke {
-                        r.stroke_rect(rect.x, rect.y, rect.w, rect.h, *t, *c);
-                    }
-                }
-                Item::Line { a, b, stroke } => r.line(*a, *b, *stroke),
-                Item::Polyline { points, stroke } => r.polyline(points, *stroke),
-                Item::Circle {
-                    c,
-                    r: rad,
-                    fill,
-                    stroke,
-                } => r.circle(*c, *rad, *fill, *stroke),
-                Item::Text {
-                    at,
-                    text,
-                    sub,
-                    style,
-                } => match sub {
-                    Some(s) => r.draw_text_sub(at.0, at.1, text, s, style),
-                    None => {
-                        r.draw_text(at.0, at.1, text, style);
-                    }
-                },
-                Item::Pixels {
-                    x,
-                    y,
-                    cell,
-                    image,
-                    grid,
-                } => {
-                    r.blit_scaled(image, *x, *y, *cell);
-                    if let Some(g) = grid {
-                        draw_pixel_grid(&mut r, *x, *y, *cell, image, *g);
-                    }
-                }
-            }
-        }
-        r
+        rasterise(&self.to_svg(), self.width, self.height)
     }
 
-    /// The figure as an SVG document (see [`crate::svg`] for the conventions).
+    /// The figure as a PNG (8-bit RGB): [`Drawing::to_raster`] encoded with fixed settings,
+    /// so the same figure always gives the same bytes.
+    pub fn encode_png(&self) -> Vec<u8> {
+        self.to_raster().encode_png()
+    }
+
+    /// The figure as an SVG document: `viewBox` and size are the figure's pixels, text in
+    /// DejaVu Sans (with look-alike fallbacks for other viewers), pixel images embedded as
+    /// PNGs scaled without smoothing.
     pub fn to_svg(&self) -> String {
         let mut s = Svg::new(self.width, self.height, self.background);
         for it in &self.items {
@@ -349,18 +370,39 @@ impl Drawing {
     }
 }
 
-/// One-pixel lines on the first column and row of every enlarged pixel, plus the far
-/// border, matching [`Svg::pixels`].
-fn draw_pixel_grid(r: &mut Raster, x: i32, y: i32, cell: u32, image: &Raster, g: Rgb) {
-    let (w, h) = (image.width() * cell, image.height() * cell);
-    for i in 0..=image.width() {
-        let gx = x + (i * cell).min(w - 1) as i32;
-        r.fill_rect(gx, y, 1, h, g);
-    }
-    for j in 0..=image.height() {
-        let gy = y + (j * cell).min(h - 1) as i32;
-        r.fill_rect(x, gy, w, 1, g);
-    }
+/// usvg's options: the bundled fonts only, and images only from `data:` URLs (a figure's
+/// own), so rasterising never reads a file or a system font.
+fn options() -> &'static usvg::Options<'static> {
+    static OPTIONS: OnceLock<usvg::Options<'static>> = OnceLock::new();
+    OPTIONS.get_or_init(|| usvg::Options {
+        font_family: text::default_family().to_string(),
+        fontdb: text::font_database(),
+        image_href_resolver: usvg::ImageHrefResolver {
+            resolve_data: usvg::ImageHrefResolver::default_data_resolver(),
+            resolve_string: Box::new(|_, _| None),
+        },
+        ..usvg::Options::default()
+    })
+}
+
+/// Rasterises one of our own SVG documents at one pixel per unit.
+fn rasterise(svg: &str, width: u32, height: u32) -> Raster {
+    // The document is ours and well-formed; failing to parse it is a bug here.
+    let tree = usvg::Tree::from_str(svg, options()).expect("a figure's SVG parses");
+    let mut pixmap = tiny_skia::Pixmap::new(width, height).expect("a figure is at least 1x1");
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::identity(),
+        &mut pixmap.as_mut(),
+    );
+    // The background rectangle covers every pixel opaquely, so premultiplied RGBA is plain
+    // RGB with alpha 255.
+    let rgb: Vec<u8> = pixmap
+        .data()
+        .chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect();
+    Raster::from_rgb_bytes(width, height, rgb)
 }
 
 #[cfg(test)]
