@@ -444,4 +444,119 @@ mod tests {
         assert_eq!(r.pixel(5, 1), Rgb::WHITE); // image pixel (1, 0)
         assert_eq!(r.pixel(7, 2), Rgb::gray(100)); // far border
     }
+
+    /// The ink box `[x0, y0, x1, y1)` of everything darker than mid-gray.
+    fn ink_box(r: &Raster) -> [u32; 4] {
+        let mut b = [u32::MAX, u32::MAX, 0, 0];
+        for y in 0..r.height() {
+            for x in 0..r.width() {
+                if r.pixel(x, y).luminance() < 0.5 {
+                    b = [b[0].min(x), b[1].min(y), b[2].max(x + 1), b[3].max(y + 1)];
+                }
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn every_anchor_puts_the_text_where_it_says() {
+        use crate::text::{HAlign, VAlign, measure_text};
+        // "H" is symmetric and sits on the baseline with flat top and bottom, so its ink
+        // box says exactly where usvg put the line: centred in its advance horizontally,
+        // bottom on the baseline. At 16 px the anchors differ by 6 to 19 px; the tolerance
+        // is 1 px (one pixel of anti-aliasing).
+        let (size, at) = (16.0, (60.0, 50.0));
+        let m = measure_text("HH", size);
+        for h in [HAlign::Left, HAlign::Center, HAlign::Right] {
+            for v in [
+                VAlign::Top,
+                VAlign::Middle,
+                VAlign::Baseline,
+                VAlign::Bottom,
+            ] {
+                let mut d = Drawing::canvas(120, 100, Rgb::WHITE);
+                let style = TextStyle::new(size, Rgb::BLACK).anchored(Anchor::new(h, v));
+                d.text(at, "HH", style);
+                let ink = ink_box(&d.to_raster());
+                let centre = (ink[0] + ink[2]) as f32 / 2.0;
+                let want_centre = match h {
+                    HAlign::Left => at.0 + m.width / 2.0,
+                    HAlign::Center => at.0,
+                    HAlign::Right => at.0 - m.width / 2.0,
+                };
+                let baseline = match v {
+                    VAlign::Top => at.1 + m.ascent,
+                    VAlign::Middle => at.1 + (m.ascent - m.descent) / 2.0,
+                    VAlign::Baseline => at.1,
+                    VAlign::Bottom => at.1 - m.descent,
+                };
+                assert!(
+                    (centre - want_centre).abs() <= 1.0,
+                    "{h:?}/{v:?}: ink centred at x = {centre}, want {want_centre}"
+                );
+                assert!(
+                    (ink[3] as f32 - baseline).abs() <= 1.0,
+                    "{h:?}/{v:?}: ink ends at y = {}, want the baseline {baseline}",
+                    ink[3]
+                );
+            }
+        }
+    }
+
+    /// FNV-1a over the bytes: a fixed, dependency-free fingerprint.
+    fn fnv(bytes: &[u8]) -> u64 {
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    fn sample_figure() -> Drawing {
+        let mut d = Drawing::new(Rgb::WHITE);
+        let img = Raster::from_gray_u8(&(0..=255).step_by(4).collect::<Vec<u8>>(), 8, 8);
+        d.pixels(0, 0, 3, img, Some(Rgb::gray(90)));
+        d.circle(
+            (40.0, 12.0),
+            9.5,
+            Some(Rgb::gray(240)),
+            Some(Stroke::new(Rgb::BLACK, 1.2)),
+        );
+        d.polyline(
+            vec![(55.0, 2.0), (60.0, 12.0), (55.0, 22.0)],
+            Stroke::new(Rgb::BLACK, 1.5),
+        );
+        d.text(
+            (0.0, 30.0),
+            "pixel 784 → z",
+            TextStyle::new(13.0, Rgb::BLACK),
+        );
+        d.text_sub((70.0, 30.0), "w", "28", TextStyle::new(13.0, Rgb::BLACK));
+        d.fit(4)
+    }
+
+    #[test]
+    fn same_figure_same_bytes_on_every_thread() {
+        let one = sample_figure().encode_png();
+        let others: Vec<Vec<u8>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| sample_figure().encode_png()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for o in &others {
+            assert!(o == &one, "a thread rendered different bytes");
+        }
+    }
+
+    #[test]
+    fn same_figure_same_bytes_across_runs() {
+        // A pinned fingerprint: it changes if rendering starts to depend on the machine
+        // (system fonts, environment), or when resvg or the font is upgraded, in which case
+        // look at the figures and update it.
+        let png = sample_figure().encode_png();
+        assert_eq!(
+            fnv(&png),
+            8_018_729_199_492_653_842,
+            "PNG fingerprint changed"
+        );
+    }
 }
