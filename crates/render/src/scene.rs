@@ -559,4 +559,72 @@ mod tests {
             "PNG fingerprint changed"
         );
     }
+
+    #[test]
+    fn measured_width_matches_the_shaped_text() {
+        // Layout measures with the font's advances; usvg shapes the text. They must agree
+        // to a pixel or two, or labels would overlap their neighbours.
+        for text in ["pixel 784", "automobile", "predicted 7", "AVAWAY"] {
+            let mut d = Drawing::canvas(300, 40, Rgb::WHITE);
+            d.text((10.0, 10.0), text, TextStyle::new(16.0, Rgb::BLACK));
+            let ink = ink_box(&d.to_raster());
+            let w = crate::text::measure_text(text, 16.0).width;
+            let inked = (ink[2] - ink[0]) as f32;
+            // Ink is narrower than the advance by the side bearings (under 2 px here).
+            assert!(
+                inked <= w + 1.0 && inked >= w - 4.0,
+                "{text}: ink {inked} px, measured {w}"
+            );
+        }
+    }
+
+    #[test]
+    fn rotated_text_stays_in_its_box() {
+        for angle in [-90.0, -45.0, 30.0] {
+            let mut d = Drawing::canvas(160, 160, Rgb::WHITE);
+            let style = TextStyle::new(14.0, Rgb::BLACK)
+                .anchored(Anchor::CENTER)
+                .rotated(angle);
+            d.text((80.0, 80.0), "predicted 7", style);
+            let b = crate::text::text_bounds("predicted 7", (80.0, 80.0), &style);
+            let ink = ink_box(&d.to_raster());
+            assert!(
+                ink[0] as f32 >= b[0].floor()
+                    && ink[1] as f32 >= b[1].floor()
+                    && ink[2] as f32 <= b[2].ceil()
+                    && ink[3] as f32 <= b[3].ceil(),
+                "{angle}: ink {ink:?} outside {b:?}"
+            );
+            assert!(
+                ink[2] - ink[0] > 10 && ink[3] - ink[1] > 10,
+                "{angle}: {ink:?}"
+            );
+        }
+        // -90 degrees: a vertical label, taller than wide.
+        let mut d = Drawing::canvas(60, 160, Rgb::WHITE);
+        let style = TextStyle::new(14.0, Rgb::BLACK)
+            .anchored(Anchor::CENTER)
+            .rotated(-90.0);
+        d.text((30.0, 80.0), "actual", style);
+        let ink = ink_box(&d.to_raster());
+        assert!(ink[3] - ink[1] > 2 * (ink[2] - ink[0]), "{ink:?}");
+    }
+
+    #[test]
+    fn subscripts_sit_right_and_below() {
+        let mut d = Drawing::canvas(80, 40, Rgb::WHITE);
+        let style = TextStyle::new(20.0, Rgb::BLACK).anchored(Anchor::LEFT);
+        d.text_sub((5.0, 20.0), "x", "784", style);
+        let r = d.to_raster();
+        let ink = ink_box(&r);
+        let (m, base_w) = crate::text::subscript_layout("x", "784", 20.0);
+        assert!(ink[2] as f32 > 5.0 + base_w + 5.0, "{ink:?}");
+        assert!(ink[2] as f32 <= 5.0 + m.width + 2.0, "{ink:?}");
+        // The subscript reaches below the baseline of "x", which is where "x" ends.
+        let x_bottom = (0..r.height())
+            .rev()
+            .find(|&y| (5..5 + base_w as u32).any(|x| r.pixel(x, y).luminance() < 0.5))
+            .unwrap();
+        assert!(ink[3] > x_bottom + 3, "{ink:?}, x ends at {x_bottom}");
+    }
 }

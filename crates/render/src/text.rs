@@ -179,25 +179,42 @@ fn font() -> &'static FontRef<'static> {
     })
 }
 
-/// Measures `text` at em size `size` pixels in the bundled font: the sum of advance widths
-/// and the font's line box. usvg's shaping (kerning) may differ from the advance sum by a
-/// fraction of a pixel, which only loosens layout bounds: anchoring stays exact because
-/// usvg applies `text-anchor` to the shaped text.
+thread_local! {
+    // Shaping tables parsed once per thread (usvg shapes with the same engine and default
+    // features, kerning included).
+    static SHAPER_DATA: harfrust::ShaperData = harfrust::ShaperData::new(shaping_font());
+}
+
+fn shaping_font() -> &'static harfrust::FontRef<'static> {
+    static FONT: OnceLock<harfrust::FontRef<'static>> = OnceLock::new();
+    FONT.get_or_init(|| {
+        harfrust::FontRef::new(bundled_fonts()[0])
+            .expect("the DejaVu Sans bytes bundled by the `dejavu` crate parse")
+    })
+}
+
+/// Measures `text` at em size `size` pixels in the bundled font: its advance width as
+/// shaped by harfrust (the shaper usvg draws with, so kerning included) and the font's
+/// line box.
 pub fn measure_text(text: &str, size: f32) -> TextMetrics {
-    let f = font();
-    let px = Size::new(size);
-    let charmap = f.charmap();
-    let glyphs = f.glyph_metrics(px, LocationRef::default());
-    let width = text
-        .chars()
-        .map(|ch| {
-            let id = charmap.map(ch).unwrap_or_default();
-            glyphs.advance_width(id).unwrap_or(0.0)
+    let m = font().metrics(Size::new(size), LocationRef::default());
+    let units = if text.is_empty() {
+        0
+    } else {
+        SHAPER_DATA.with(|data| {
+            let shaper = data.shaper(shaping_font()).build();
+            let mut buffer = harfrust::UnicodeBuffer::new();
+            buffer.push_str(text);
+            buffer.guess_segment_properties();
+            let out = shaper.shape(buffer, harfrust::ShapeOptions::new());
+            out.glyph_positions()
+                .iter()
+                .map(|p| p.x_advance)
+                .sum::<i32>()
         })
-        .sum();
-    let m = f.metrics(px, LocationRef::default());
+    };
     TextMetrics {
-        width,
+        width: units as f32 * size / f32::from(m.units_per_em),
         ascent: m.ascent,
         descent: -m.descent,
     }
@@ -268,4 +285,33 @@ pub(crate) fn subscript_bounds(
     let (ax, ay) = anchor_offset(&m, style.anchor);
     let (x0, y0) = (at.0 - ax, at.1 - ay);
     [x0, y0 - m.ascent, x0 + m.width, y0 + m.descent]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measurement_grows_with_text() {
+        let a = measure_text("pixel 1", 13.0);
+        let b = measure_text("pixel 784", 13.0);
+        assert!(b.width > a.width && a.width > 0.0);
+        assert_eq!(measure_text("", 13.0).width, 0.0);
+        // DejaVu Sans: ascent + descent is about 1.16 em (its hhea metrics).
+        let h = a.height() / 13.0;
+        assert!((1.1..1.25).contains(&h), "{h}");
+        // Twice the size, twice the width.
+        let c = measure_text("pixel 1", 26.0);
+        assert!((c.width / a.width - 2.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn the_database_holds_only_the_bundled_fonts() {
+        let db = font_database();
+        assert_eq!(db.len(), bundled_fonts().len());
+        assert!(
+            db.faces()
+                .all(|f| f.families.iter().any(|(n, _)| n == DEFAULT_FAMILY))
+        );
+    }
 }
