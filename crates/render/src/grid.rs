@@ -161,6 +161,31 @@ mod tests {
     }
 
     #[test]
+    fn enlarged_tiles_are_exact_nearest_neighbour_copies() {
+        // A 28x28 template with every pixel different from its neighbours: any smoothing
+        // would show at the block edges.
+        let px: Vec<u8> = (0..28 * 28u32)
+            .map(|i| ((i * 97 + i / 28 * 31) % 256) as u8)
+            .collect();
+        let tile = Raster::from_gray_u8(&px, 28, 28);
+        let opts = GridOptions {
+            scale: 8,
+            margin: 3,
+            ..GridOptions::new(1)
+        };
+        let g = image_grid(std::slice::from_ref(&tile), &opts).to_raster();
+        for y in 0..28 * 8 {
+            for x in 0..28 * 8 {
+                assert_eq!(
+                    g.pixel(3 + x, 3 + y),
+                    tile.pixel(x / 8, y / 8),
+                    "figure pixel ({x}, {y})"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn labels_are_drawn_under_their_tiles() {
         let opts = GridOptions {
             scale: 10,
