@@ -36,9 +36,6 @@ pub enum ExperimentError {
     /// Evaluation found bad labels or probabilities.
     #[error(transparent)]
     Introspect(#[from] introspect::IntrospectError),
-    /// A figure could not be drawn or written.
-    #[error(transparent)]
-    Render(#[from] render::RenderError),
     /// An output file could not be written (its target is left as it was).
     #[error(transparent)]
     Write(#[from] atomicfile::Error),

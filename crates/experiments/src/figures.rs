@@ -156,10 +156,11 @@ impl FigureId {
     }
 }
 
-/// A finished figure: a raster, or a diagram kept as shapes (written as PNG and SVG).
+/// A finished figure (every one is a vector description rasterised by `render`): written as
+/// a PNG, and diagrams also as SVG.
 pub enum Figure {
     /// PNG only.
-    Raster(Raster),
+    Png(Drawing),
     /// PNG and SVG.
     Diagram(Drawing),
 }
@@ -171,12 +172,12 @@ pub enum Figure {
 pub fn write(figure: &Figure, dir: &Path, name: &str) -> Result<Vec<String>, ExperimentError> {
     let png = format!("{name}.png");
     match figure {
-        Figure::Raster(r) => {
-            write_atomic(&dir.join(&png), &r.encode_png())?;
+        Figure::Png(d) => {
+            write_atomic(&dir.join(&png), &d.encode_png())?;
             Ok(vec![png])
         }
         Figure::Diagram(d) => {
-            write_atomic(&dir.join(&png), &d.to_raster().encode_png())?;
+            write_atomic(&dir.join(&png), &d.encode_png())?;
             let svg = format!("{name}.svg");
             write_atomic(&dir.join(&svg), d.to_svg().as_bytes())?;
             Ok(vec![png, svg])
@@ -231,7 +232,7 @@ pub fn templates_grid(o: &Outcome, columns: usize) -> Figure {
     } else {
         3
     };
-    Figure::Raster(image_grid(
+    Figure::Png(image_grid(
         &tiles,
         &GridOptions {
             scale,
@@ -245,7 +246,7 @@ pub fn templates_grid(o: &Outcome, columns: usize) -> Figure {
 /// One unit's template, enlarged.
 pub fn single_template(o: &Outcome, unit: usize) -> Figure {
     let tiles = templates(o);
-    Figure::Raster(tiles[unit].scaled_nearest(8).padded(8, palette::BACKGROUND))
+    Figure::Png(Drawing::image(&tiles[unit], 8).padded(8, palette::BACKGROUND))
 }
 
 /// The confusion counts of the held-out split, shaded by row share, with recall, precision and
@@ -260,7 +261,7 @@ pub fn confusion(o: &Outcome) -> Figure {
         )),
         ..ConfusionOptions::default()
     };
-    Figure::Raster(counts_table(&cm.to_rows(), &o.analysis.classes, &opts))
+    Figure::Png(counts_table(&cm.to_rows(), &o.analysis.classes, &opts))
 }
 
 /// The most confident held-out sample of every confusion cell.
@@ -274,7 +275,7 @@ pub fn confusion_samples(o: &Outcome, data: &Loaded) -> Figure {
         .iter()
         .map(|s| s.map(|s| sample_raster(&view, s.index)))
         .collect();
-    Figure::Raster(samples_table(
+    Figure::Png(samples_table(
         &cells,
         &o.analysis.classes,
         &SamplesOptions::default(),
@@ -296,13 +297,13 @@ pub fn mistakes(o: &Outcome, data: &Loaded) -> Figure {
         .iter()
         .map(|c| c.chars().take(3).collect())
         .collect();
-    let panels: Vec<Raster> = o
+    let panels: Vec<Drawing> = o
         .analysis
         .test
         .mistakes
         .iter()
         .map(|m| {
-            let img = sample_raster(&view, m.index).scaled_nearest(4);
+            let img = Drawing::image(&sample_raster(&view, m.index), 4);
             let chart = probability_bars(
                 &m.probs,
                 &short,
@@ -323,7 +324,7 @@ pub fn mistakes(o: &Outcome, data: &Loaded) -> Figure {
         })
         .collect();
     if panels.is_empty() {
-        return Figure::Raster(label(
+        return Figure::Png(label(
             "no mistakes on the test set",
             14.0,
             palette::INK,
@@ -331,7 +332,7 @@ pub fn mistakes(o: &Outcome, data: &Loaded) -> Figure {
             palette::BACKGROUND,
         ));
     }
-    Figure::Raster(
+    Figure::Png(
         hstack(&panels, 28, Align::Start, palette::BACKGROUND).padded(10, palette::BACKGROUND),
     )
 }
@@ -341,7 +342,7 @@ pub fn sample_grid(data: &Loaded, n: usize, seed: u64) -> Figure {
     let view = data.view(Split::Train);
     let picks = pick(view.len(), n, seed);
     let tiles: Vec<Raster> = picks.iter().map(|&i| sample_raster(&view, i)).collect();
-    Figure::Raster(image_grid(
+    Figure::Png(image_grid(
         &tiles,
         &GridOptions {
             scale: 2,
@@ -381,7 +382,7 @@ pub fn weights_demo(o: &Outcome) -> Option<Figure> {
     };
     let label_w = 90;
     let mut rows = vec![hstack(
-        &[Raster::new(label_w, 1, palette::BACKGROUND), filter_row],
+        &[Drawing::canvas(label_w, 1, palette::BACKGROUND), filter_row],
         0,
         Align::Start,
         palette::BACKGROUND,
@@ -389,11 +390,12 @@ pub fn weights_demo(o: &Outcome) -> Option<Figure> {
     for (class, name) in o.analysis.classes.iter().enumerate().take(bars.outputs()) {
         let chart = signed_bars(bars.row(class), &[] as &[&str], bars.scale(), &row_bars);
         let text = label(name, 12.0, palette::INK, 2, palette::BACKGROUND);
-        let mut cell = Raster::new(label_w, chart.height(), palette::BACKGROUND);
-        cell.blit(&text, 0, (chart.height() as i32 - text.height() as i32) / 2);
+        let mut cell = Drawing::canvas(label_w, chart.height(), palette::BACKGROUND);
+        let text_y = (chart.height() as i32 - text.height() as i32) / 2;
+        cell.place(text, 0, text_y);
         rows.push(hstack(&[cell, chart], 0, Align::Start, palette::BACKGROUND));
     }
-    Some(Figure::Raster(
+    Some(Figure::Png(
         vstack(&rows, 4, Align::Start, palette::BACKGROUND).padded(10, palette::BACKGROUND),
     ))
 }

@@ -3,7 +3,7 @@
 //! and depths and reports each network's held-out accuracy.
 
 use datasets::Split;
-use render::{Anchor, Raster, TextStyle, palette};
+use render::{Anchor, Drawing, Rect, TextStyle, palette};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::analyse;
@@ -95,24 +95,23 @@ pub fn measure(
 /// Horizontal bars of held-out accuracy, one per network, on an axis from the lowest accuracy
 /// minus a margin to 100%, so that differences of a point are visible; each bar is labelled
 /// with its architecture, parameter count and accuracy.
-pub fn figure(points: &[SweepPoint]) -> Raster {
+pub fn figure(points: &[SweepPoint]) -> Drawing {
     let (label_w, bar_w, row_h, top) = (230u32, 360u32, 26u32, 40u32);
     let lo = points
         .iter()
         .map(|p| p.heldout_accuracy)
         .fold(1.0f64, f64::min);
     let lo = ((lo - 0.02) * 50.0).floor() / 50.0; // down to a multiple of 2%
-    let mut r = Raster::new(
+    let mut r = Drawing::canvas(
         label_w + bar_w + 80,
         top + row_h * points.len() as u32 + 30,
         palette::BACKGROUND,
     );
     let title = TextStyle::new(14.0, palette::INK).anchored(Anchor::TOP_LEFT);
-    r.draw_text(
-        8.0,
-        8.0,
+    r.text(
+        (8.0, 8.0),
         "MNIST held-out accuracy by hidden layers (same recipe, same epochs)",
-        &title,
+        title,
     );
     let text = TextStyle::new(12.0, palette::INK).anchored(Anchor::LEFT);
     let muted = TextStyle::new(11.0, palette::MUTED).anchored(Anchor::CENTER);
@@ -123,11 +122,10 @@ pub fn figure(points: &[SweepPoint]) -> Raster {
             .chain(std::iter::once("10".into()))
             .collect::<Vec<_>>()
             .join("-");
-        r.draw_text(
-            8.0,
-            (y + row_h / 2) as f32,
-            &format!("{arch}  ({} params)", p.parameters),
-            &text,
+        r.text(
+            (8.0, (y + row_h / 2) as f32),
+            format!("{arch}  ({} params)", p.parameters),
+            text,
         );
         let frac = ((p.heldout_accuracy - lo) / (1.0 - lo)).clamp(0.0, 1.0);
         let w = (frac * bar_w as f64).round() as u32;
@@ -136,22 +134,28 @@ pub fn figure(points: &[SweepPoint]) -> Raster {
         } else {
             palette::CORRECT
         };
-        r.fill_rect(label_w as i32, (y + 4) as i32, w.max(1), row_h - 8, color);
-        r.draw_text(
-            (label_w + w + 6) as f32,
-            (y + row_h / 2) as f32,
-            &format!("{:.2}%", 100.0 * p.heldout_accuracy),
-            &text,
+        r.rect(
+            Rect::new(label_w as i32, (y + 4) as i32, w.max(1), row_h - 8),
+            Some(color),
+            None,
+        );
+        r.text(
+            ((label_w + w + 6) as f32, (y + row_h / 2) as f32),
+            format!("{:.2}%", 100.0 * p.heldout_accuracy),
+            text,
         );
     }
     let axis_y = top + row_h * points.len() as u32 + 4;
-    r.fill_rect(label_w as i32, axis_y as i32, bar_w, 1, palette::INK);
+    r.rect(
+        Rect::new(label_w as i32, axis_y as i32, bar_w, 1),
+        Some(palette::INK),
+        None,
+    );
     for (frac, v) in [(0.0, lo), (1.0, 1.0)] {
-        r.draw_text(
-            label_w as f32 + frac * bar_w as f32,
-            (axis_y + 12) as f32,
-            &format!("{:.0}%", 100.0 * v),
-            &muted,
+        r.text(
+            (label_w as f32 + frac * bar_w as f32, (axis_y + 12) as f32),
+            format!("{:.0}%", 100.0 * v),
+            muted,
         );
     }
     r.padded(6, palette::BACKGROUND)

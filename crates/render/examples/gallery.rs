@@ -1,5 +1,7 @@
 //! Draws every building block of `render` from synthetic data into a folder, one file per
-//! chapter figure, to look at: `cargo run -p render --example gallery -- /tmp/gallery`.
+//! chapter figure, to look at: `cargo run -p render --example gallery -- /tmp/gallery`
+//! (without an argument it writes into `./gallery`). `render` only encodes; this example
+//! writes the bytes, through the workspace's `atomicfile`.
 //!
 //! The "digits" are glyphs of the bundled font drawn into 28x28 tiles, the "weights" are
 //! smooth signed fields around those digits, and the "CIFAR" images are colour gradients
@@ -14,7 +16,7 @@ use render::compose::{Align, hstack, label, vstack};
 use render::confusion::{ConfusionOptions, SamplesOptions, counts_table, samples_table};
 use render::diagram::{FormulaOptions, MlpOptions, NeuronOptions, grid_formula, mlp, neuron};
 use render::grid::{GridOptions, image_grid};
-use render::{Anchor, Drawing, Raster, Rgb, TextStyle, max_abs, min_max, palette, write_atomic};
+use render::{Anchor, Drawing, Raster, Rgb, TextStyle, max_abs, min_max, palette};
 
 const CIFAR: [&str; 10] = [
     "airplane",
@@ -44,12 +46,16 @@ impl Lcg {
 
 /// A 28x28 "digit": the glyph drawn white on black, shifted and sized a little.
 fn digit(d: usize, rng: &mut Lcg) -> Vec<u8> {
-    let mut r = Raster::new(28, 28, Rgb::BLACK);
+    let mut r = Drawing::canvas(28, 28, Rgb::BLACK);
     let size = 21.0 + 4.0 * rng.next();
     let (dx, dy) = (3.0 * rng.next() - 1.5, 3.0 * rng.next() - 1.5);
     let style = TextStyle::new(size, Rgb::WHITE).anchored(Anchor::CENTER);
-    r.draw_text(14.0 + dx, 13.0 + dy, &d.to_string(), &style);
-    r.as_rgb_bytes().chunks(3).map(|p| p[0]).collect()
+    r.text((14.0 + dx, 13.0 + dy), d.to_string(), style);
+    r.to_raster()
+        .as_rgb_bytes()
+        .chunks(3)
+        .map(|p| p[0])
+        .collect()
 }
 
 /// A signed 28x28 "template": the blurred digit minus its mean, plus a smooth ripple.
@@ -125,17 +131,17 @@ fn colour_template(rng: &mut Lcg) -> Vec<f32> {
         .collect()
 }
 
-fn save_png(dir: &Path, name: &str, r: &Raster) -> Result<(), Box<dyn Error>> {
+fn save_png(dir: &Path, name: &str, d: &Drawing) -> Result<(), Box<dyn Error>> {
     let path = dir.join(name);
-    r.write_png(&path)?;
-    println!("{} ({}x{})", path.display(), r.width(), r.height());
+    atomicfile::write(&path, &d.encode_png())?;
+    println!("{} ({}x{})", path.display(), d.width(), d.height());
     Ok(())
 }
 
 fn save_drawing(dir: &Path, name: &str, d: &Drawing) -> Result<(), Box<dyn Error>> {
-    save_png(dir, &format!("{name}.png"), &d.to_raster())?;
+    save_png(dir, &format!("{name}.png"), d)?;
     let svg = dir.join(format!("{name}.svg"));
-    write_atomic(&svg, d.to_svg().as_bytes())?;
+    atomicfile::write(&svg, d.to_svg().as_bytes())?;
     println!("{}", svg.display());
     Ok(())
 }
@@ -192,7 +198,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // Weight templates (figures 4, 5), gray and diverging.
     let templates: Vec<Vec<f32>> = (0..10).map(|d| template(d, &mut rng)).collect();
-    let single = Raster::from_gray(&t0, 28, 28, lo, hi).scaled_nearest(8);
+    let single = Drawing::image(&Raster::from_gray(&t0, 28, 28, lo, hi), 8);
     save_png(
         &dir,
         "rolled_weights_mnist_0.png",
@@ -243,10 +249,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         height: 84,
         ..BarOptions::default()
     };
-    let panels: Vec<Raster> = mistakes
+    let panels: Vec<Drawing> = mistakes
         .iter()
         .map(|(actual, predicted, probs)| {
-            let img = gray(&digits[*actual]).scaled_nearest(4);
+            let img = Drawing::image(&gray(&digits[*actual]), 4);
             let chart =
                 probability_bars(probs, &class_names, Some(*predicted), Some(*actual), &bars);
             let pair = hstack(&[img, chart], 6, Align::Center, palette::BACKGROUND);
@@ -367,7 +373,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     };
     let label_w = 70;
     let mut rows = vec![hstack(
-        &[Raster::new(label_w, 1, palette::BACKGROUND), filter_row],
+        &[Drawing::canvas(label_w, 1, palette::BACKGROUND), filter_row],
         0,
         Align::Start,
         palette::BACKGROUND,
@@ -382,8 +388,9 @@ fn main() -> Result<(), Box<dyn Error>> {
             2,
             palette::BACKGROUND,
         );
-        let mut name_cell = Raster::new(label_w, chart.height(), palette::BACKGROUND);
-        name_cell.blit(&name, 0, (chart.height() as i32 - name.height() as i32) / 2);
+        let mut name_cell = Drawing::canvas(label_w, chart.height(), palette::BACKGROUND);
+        let name_y = (chart.height() as i32 - name.height() as i32) / 2;
+        name_cell.place(name, 0, name_y);
         rows.push(hstack(
             &[name_cell, chart],
             0,

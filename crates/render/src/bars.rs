@@ -2,7 +2,7 @@
 //! signed weights drawn up and down from a zero line.
 
 use crate::color::{Rgb, max_abs, palette};
-use crate::raster::{Raster, Rect};
+use crate::raster::Rect;
 use crate::scene::Drawing;
 use crate::text::{Anchor, TextStyle, measure_text};
 
@@ -103,7 +103,7 @@ pub fn probability_bars<S: AsRef<str>>(
     predicted: Option<usize>,
     actual: Option<usize>,
     opts: &BarOptions,
-) -> Raster {
+) -> Drawing {
     check_inputs("probability_bars", probs.len(), labels.len());
     let n = probs.len();
     let (w, h) = (n as u32 * opts.slot, opts.height);
@@ -136,7 +136,7 @@ pub fn probability_bars<S: AsRef<str>>(
     d.rect(Rect::new(0, h as i32, w, 1), Some(palette::INK), None);
     bar_labels(&mut d, labels, h as f32 + 1.0 + LABEL_GAP, opts);
     title(&mut d, w as f32, 0.0, opts);
-    d.fit(opts.margin).to_raster()
+    d.fit(opts.margin)
 }
 
 /// A bar per value drawn up (positive, red) or down (negative, blue) from a zero line, on
@@ -151,7 +151,7 @@ pub fn signed_bars<S: AsRef<str>>(
     labels: &[S],
     scale: f32,
     opts: &BarOptions,
-) -> Raster {
+) -> Drawing {
     check_inputs("signed_bars", values.len(), labels.len());
     let n = values.len();
     let scale = if scale > 0.0 { scale } else { max_abs(values) };
@@ -179,12 +179,13 @@ pub fn signed_bars<S: AsRef<str>>(
     d.rect(Rect::new(0, 0, 1, 2 * half + 1), None, None);
     bar_labels(&mut d, labels, (2 * half + 1) as f32 + LABEL_GAP, opts);
     title(&mut d, w as f32, 0.0, opts);
-    d.fit(opts.margin).to_raster()
+    d.fit(opts.margin)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Raster;
 
     /// Colour at the middle of bar `i`, `dy` pixels above the baseline `base_y`.
     fn bar_pixel(r: &Raster, i: u32, base_y: u32, dy: i32, opts: &BarOptions, left: u32) -> Rgb {
@@ -205,7 +206,7 @@ mod tests {
         let opts = BarOptions::default();
         let probs = [0.05, 0.6, 0.0, 0.3, 0.05];
         let labels = ["0", "1", "2", "3", "4"];
-        let r = probability_bars(&probs, &labels, Some(1), Some(3), &opts);
+        let r = probability_bars(&probs, &labels, Some(1), Some(3), &opts).to_raster();
         // The plot starts after the margin and the (muted) tick labels: its left edge is
         // the first column holding the baseline's ink; the baseline row is under bar 2.
         let left = (0..r.width())
@@ -229,7 +230,7 @@ mod tests {
     #[test]
     fn correct_prediction_is_green() {
         let opts = BarOptions::default();
-        let r = probability_bars(&[0.1, 0.9], &[] as &[&str], Some(1), Some(1), &opts);
+        let r = probability_bars(&[0.1, 0.9], &[] as &[&str], Some(1), Some(1), &opts).to_raster();
         let greens = r
             .as_rgb_bytes()
             .chunks(3)
@@ -246,7 +247,7 @@ mod tests {
     #[test]
     fn signed_bars_go_up_and_down() {
         let opts = BarOptions::default();
-        let r = signed_bars(&[1.0, -0.5, 0.0], &["a", "b", "c"], 0.0, &opts);
+        let r = signed_bars(&[1.0, -0.5, 0.0], &["a", "b", "c"], 0.0, &opts).to_raster();
         let left = opts.margin;
         let zero = ink_row(&r, left + 2 * opts.slot + opts.slot / 2);
         let half = (opts.height / 2) as i32;

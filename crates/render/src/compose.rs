@@ -1,10 +1,10 @@
-//! Putting finished rasters together: side by side, one above the other, and text on its
-//! own, for figures made of several blocks (a digit beside its bar chart, a row of filters
+//! Putting finished figures together: side by side, one above the other, and text on its
+//! own, still as one vector description, for figures made of several blocks (a digit beside its bar chart, a row of filters
 //! above rows of bars).
 
 use crate::color::Rgb;
-use crate::raster::Raster;
-use crate::text::{Anchor, TextStyle, measure_text};
+use crate::scene::Drawing;
+use crate::text::{Anchor, TextStyle};
 
 /// Where smaller parts sit across the stacking direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,56 +25,51 @@ fn offset(align: Align, space: u32, size: u32) -> i32 {
     }
 }
 
-/// `parts` left to right, `gap` pixels apart, on `background`.
+/// `parts` left to right, `gap` pixels apart, on `background`; each part keeps its own
+/// background.
 ///
 /// # Panics
 /// If `parts` is empty.
 #[track_caller]
-pub fn hstack(parts: &[Raster], gap: u32, align: Align, background: Rgb) -> Raster {
+pub fn hstack(parts: &[Drawing], gap: u32, align: Align, background: Rgb) -> Drawing {
     assert!(!parts.is_empty(), "hstack needs at least one part");
-    let height = parts.iter().map(Raster::height).max().unwrap_or(1);
-    let width = parts.iter().map(Raster::width).sum::<u32>() + gap * (parts.len() as u32 - 1);
-    let mut out = Raster::new(width, height, background);
+    let height = parts.iter().map(Drawing::height).max().unwrap_or(1);
+    let width = parts.iter().map(Drawing::width).sum::<u32>() + gap * (parts.len() as u32 - 1);
+    let mut out = Drawing::new(background);
     let mut x = 0;
     for p in parts {
-        out.blit(p, x, offset(align, height, p.height()));
+        out.place(p.clone(), x, offset(align, height, p.height()));
         x += (p.width() + gap) as i32;
     }
-    out
+    out.sized(width, height)
 }
 
-/// `parts` top to bottom, `gap` pixels apart, on `background`.
+/// `parts` top to bottom, `gap` pixels apart, on `background`; each part keeps its own
+/// background.
 ///
 /// # Panics
 /// If `parts` is empty.
 #[track_caller]
-pub fn vstack(parts: &[Raster], gap: u32, align: Align, background: Rgb) -> Raster {
+pub fn vstack(parts: &[Drawing], gap: u32, align: Align, background: Rgb) -> Drawing {
     assert!(!parts.is_empty(), "vstack needs at least one part");
-    let width = parts.iter().map(Raster::width).max().unwrap_or(1);
-    let height = parts.iter().map(Raster::height).sum::<u32>() + gap * (parts.len() as u32 - 1);
-    let mut out = Raster::new(width, height, background);
+    let width = parts.iter().map(Drawing::width).max().unwrap_or(1);
+    let height = parts.iter().map(Drawing::height).sum::<u32>() + gap * (parts.len() as u32 - 1);
+    let mut out = Drawing::new(background);
     let mut y = 0;
     for p in parts {
-        out.blit(p, offset(align, width, p.width()), y);
+        out.place(p.clone(), offset(align, width, p.width()), y);
         y += (p.height() + gap) as i32;
     }
-    out
+    out.sized(width, height)
 }
 
-/// A raster holding just `text` (one line, upright) with `padding` pixels around its line
+/// A figure holding just `text` (one line, upright) with `padding` pixels around its line
 /// box: a caption or a row label to stack beside other blocks.
-pub fn label(text: &str, size: f32, color: Rgb, padding: u32, background: Rgb) -> Raster {
-    let m = measure_text(text, size);
-    let w = m.width.ceil() as u32 + 2 * padding;
-    let h = m.height().ceil() as u32 + 2 * padding;
-    let mut r = Raster::new(w.max(1), h.max(1), background);
-    r.draw_text(
-        padding as f32,
-        padding as f32,
-        text,
-        &TextStyle::new(size, color).anchored(Anchor::TOP_LEFT),
-    );
-    r
+pub fn label(text: &str, size: f32, color: Rgb, padding: u32, background: Rgb) -> Drawing {
+    let mut d = Drawing::new(background);
+    let style = TextStyle::new(size, color).anchored(Anchor::TOP_LEFT);
+    d.text((0.0, 0.0), text, style);
+    d.fit(padding)
 }
 
 #[cfg(test)]
@@ -83,9 +78,11 @@ mod tests {
 
     #[test]
     fn stacks_size_and_place_parts() {
-        let a = Raster::new(3, 2, Rgb::BLACK);
-        let b = Raster::new(1, 4, Rgb::gray(9));
+        let a = Drawing::new(Rgb::BLACK).sized(3, 2);
+        let b = Drawing::new(Rgb::gray(9)).sized(1, 4);
         let h = hstack(&[a.clone(), b.clone()], 2, Align::End, Rgb::WHITE);
+        assert_eq!((h.width(), h.height()), (6, 4));
+        let h = h.to_raster();
         // 3 + 2 + 1 wide, max(2, 4) high; `a` sits at the bottom.
         assert_eq!((h.width(), h.height()), (6, 4));
         assert_eq!(h.pixel(0, 0), Rgb::WHITE);
@@ -93,13 +90,14 @@ mod tests {
         assert_eq!(h.pixel(5, 0), Rgb::gray(9));
         let v = vstack(&[a, b], 1, Align::Center, Rgb::WHITE);
         assert_eq!((v.width(), v.height()), (3, 7));
+        let v = v.to_raster();
         assert_eq!(v.pixel(1, 3), Rgb::gray(9));
         assert_eq!(v.pixel(0, 3), Rgb::WHITE);
     }
 
     #[test]
     fn labels_contain_ink() {
-        let r = label("class 3", 13.0, Rgb::BLACK, 2, Rgb::WHITE);
+        let r = label("class 3", 13.0, Rgb::BLACK, 2, Rgb::WHITE).to_raster();
         let inked = r.as_rgb_bytes().iter().filter(|&&b| b < 128).count();
         assert!(inked > 20, "{inked}");
     }

@@ -163,7 +163,7 @@ pub fn counts_table<R: AsRef<[u64]>, S: AsRef<str>>(
     counts: &[R],
     classes: &[S],
     opts: &ConfusionOptions,
-) -> Raster {
+) -> Drawing {
     let n = classes.len();
     assert!(n > 0, "counts_table: no classes");
     assert!(
@@ -295,7 +295,7 @@ pub fn counts_table<R: AsRef<[u64]>, S: AsRef<str>>(
         axis.anchored(Anchor::BOTTOM).rotated(-90.0),
     );
     title(&mut d, &opts.title, side as f32 / 2.0, opts.font_size + 3.0);
-    d.fit(opts.margin).to_raster()
+    d.fit(opts.margin)
 }
 
 /// The samples view: the top sample of every cell (`cells[i * n + j]` for actual `i`,
@@ -313,7 +313,7 @@ pub fn samples_table<S: AsRef<str>>(
     cells: &[Option<Raster>],
     classes: &[S],
     opts: &SamplesOptions,
-) -> Raster {
+) -> Drawing {
     let n = classes.len();
     assert!(n > 0, "samples_table: no classes");
     assert!(
@@ -408,7 +408,7 @@ pub fn samples_table<S: AsRef<str>>(
         table_w as f32 / 2.0,
         opts.font_size + 2.0,
     );
-    d.fit(opts.margin).to_raster()
+    d.fit(opts.margin)
 }
 
 #[cfg(test)]
@@ -441,7 +441,7 @@ mod tests {
             .map(|c| (c % (n + 1) == 0 || c == 1).then(|| digit_tile(0)))
             .collect();
         let opts = SamplesOptions::default();
-        let r = samples_table(&cells, &["0", "1", "2"], &opts);
+        let r = samples_table(&cells, &["0", "1", "2"], &opts).to_raster();
         // The first green pixel is the top-left corner of cell (0, 0)'s frame.
         let (x0, y0) = find(&r, palette::CORRECT).unwrap();
         let box_side = 28 * 2 + 2 * opts.frame;
@@ -486,7 +486,7 @@ mod tests {
     fn samples_table_size_for_ten_classes() {
         let cells: Vec<Option<Raster>> = (0..100).map(|_| Some(digit_tile(255))).collect();
         let classes: Vec<String> = (0..10).map(|i| i.to_string()).collect();
-        let r = samples_table(&cells, &classes, &SamplesOptions::default());
+        let r = samples_table(&cells, &classes, &SamplesOptions::default()).to_raster();
         // At least the 10x10 boxes of 62 pixels with 7-pixel gaps.
         assert!(r.width() >= 10 * 69 && r.height() >= 10 * 69, "{r:?}");
         assert!(
@@ -499,7 +499,7 @@ mod tests {
     fn counts_shade_green_diagonal_red_off_and_print_numbers() {
         let counts = vec![vec![90u64, 10, 0], vec![5, 95, 0], vec![0, 30, 70]];
         let opts = ConfusionOptions::default();
-        let r = counts_table(&counts, &["cat", "dog", "frog"], &opts);
+        let r = counts_table(&counts, &["cat", "dog", "frog"], &opts).to_raster();
         // The grid's RULE frame starts at the table's top-left: the first run of RULE
         // longer than any text stroke.
         let (x0, y0) = (0..r.height())

@@ -58,7 +58,7 @@ const TITLE_GAP: f32 = 8.0;
 /// If `tiles` is empty, `opts.columns` is 0, or `opts.labels` is neither empty nor one per
 /// tile.
 #[track_caller]
-pub fn image_grid(tiles: &[Raster], opts: &GridOptions) -> Raster {
+pub fn image_grid(tiles: &[Raster], opts: &GridOptions) -> Drawing {
     assert!(!tiles.is_empty(), "image_grid: no tiles");
     assert!(opts.columns > 0, "image_grid: columns must be at least 1");
     assert!(
@@ -105,7 +105,7 @@ pub fn image_grid(tiles: &[Raster], opts: &GridOptions) -> Raster {
         let style = TextStyle::new(opts.title_size, palette::INK).anchored(Anchor::BOTTOM);
         d.text((grid_w / 2.0, -TITLE_GAP), title.as_str(), style);
     }
-    d.fit(opts.margin).to_raster()
+    d.fit(opts.margin)
 }
 
 #[cfg(test)]
@@ -142,7 +142,7 @@ mod tests {
             margin: 5,
             ..GridOptions::new(3)
         };
-        let g = image_grid(&tiles(5), &opts);
+        let g = image_grid(&tiles(5), &opts).to_raster();
         // 3 columns of 12 px with 2 gaps of 3, 2 rows of 8 px with 1 gap; margin 5 around.
         assert_eq!(
             (g.width(), g.height()),
@@ -161,6 +161,31 @@ mod tests {
     }
 
     #[test]
+    fn enlarged_tiles_are_exact_nearest_neighbour_copies() {
+        // A 28x28 template with every pixel different from its neighbours: any smoothing
+        // would show at the block edges.
+        let px: Vec<u8> = (0..28 * 28u32)
+            .map(|i| ((i * 97 + i / 28 * 31) % 256) as u8)
+            .collect();
+        let tile = Raster::from_gray_u8(&px, 28, 28);
+        let opts = GridOptions {
+            scale: 8,
+            margin: 3,
+            ..GridOptions::new(1)
+        };
+        let g = image_grid(std::slice::from_ref(&tile), &opts).to_raster();
+        for y in 0..28 * 8 {
+            for x in 0..28 * 8 {
+                assert_eq!(
+                    g.pixel(3 + x, 3 + y),
+                    tile.pixel(x / 8, y / 8),
+                    "figure pixel ({x}, {y})"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn labels_are_drawn_under_their_tiles() {
         let opts = GridOptions {
             scale: 10,
@@ -168,7 +193,7 @@ mod tests {
             title: Some("Templates".into()),
             ..GridOptions::new(2)
         };
-        let g = image_grid(&tiles(2), &opts);
+        let g = image_grid(&tiles(2), &opts).to_raster();
         // Ink above the tiles (title), and ink in the band under the tiles (labels).
         let bottom = g.height();
         assert!(count_dark(&g, 0, 0, g.width(), 22) > 20, "no title ink");

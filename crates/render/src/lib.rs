@@ -1,10 +1,13 @@
 //! Drawing the chapter's figures from plain data: pixel arrays, count matrices, labels and
-//! probabilities in; PNG (and, for the diagrams, SVG) out.
+//! probabilities in; SVG and PNG bytes out.
 //!
-//! The main types are [`Raster`], an RGB8 canvas with anti-aliased drawing primitives,
-//! text in a bundled font, and PNG encoding; [`Drawing`], a diagram kept as shapes so that
-//! its PNG and SVG agree; and [`Rgb`] with the shared [`palette`]. The building blocks each
-//! stand alone and return a [`Raster`] (the diagrams a [`Drawing`]):
+//! Every figure is described once, as an SVG document: [`Drawing`] keeps it as shapes,
+//! [`Drawing::to_svg`] writes the document, and [`Drawing::encode_png`] is that same
+//! document rasterised by resvg (usvg parses it and lays the text out, tiny-skia draws), so
+//! the PNG and the SVG agree by construction. [`Raster`] is an RGB8 pixel buffer for the
+//! pictures a figure shows (digits, CIFAR samples, weight templates) and for rasterised
+//! figures; [`Rgb`] and the shared [`palette`] are the colours. The building blocks each
+//! stand alone and return a [`Drawing`]:
 //!
 //! - [`grid::image_grid`]: tiles in a grid, enlarged without blur, optional labels and title;
 //! - [`bars::probability_bars`] and [`bars::signed_bars`]: class probabilities with the
@@ -18,22 +21,32 @@
 //!   self-contained HTML pages.
 //!
 //! This crate must not know about networks, datasets or training, and depends on no other
-//! crate of the workspace: callers hand it numbers, not models.
+//! crate of the workspace: callers hand it numbers, not models. It never touches files
+//! either: it returns bytes (`Vec<u8>` PNGs, `String` SVGs and pages) and the caller writes
+//! them.
 //!
 //! # Coordinates
-//! The origin is the top-left corner, x grows to the right and y downwards, one unit is one
-//! pixel; pixel `(i, j)` covers `[i, i + 1) x [j, j + 1)`. SVG output uses the same system
-//! (its `viewBox` is the raster size), and text angles are clockwise on screen in both.
-//! See [`Raster`] and [`svg`].
+//! The origin is the top-left corner, x grows to the right and y downwards, one SVG user
+//! unit is one PNG pixel (the `viewBox` is the figure size); pixel `(i, j)` covers
+//! `[i, i + 1) x [j, j + 1)`, so whole-pixel rectangles come out crisp. Text angles are
+//! clockwise on screen.
+//!
+//! # Pixel images
+//! A picture inside a figure is embedded in the SVG as a PNG at its native size and
+//! enlarged by nearest neighbour (`image-rendering: optimizeSpeed`, and `pixelated` for
+//! browsers), so a 28x28 template stays crisp at any scale.
 //!
 //! # Text
-//! Labels are drawn in DejaVu Sans, whose bytes come from the `dejavu` crate, rasterised
-//! with `ab_glyph`, so a figure is the same on every machine whether or not it has fonts.
-//! Bitmaps are cached per thread by glyph, size and quarter-pixel offset.
+//! Labels are set in DejaVu Sans, whose bytes come from the `dejavu` crate and are loaded
+//! into resvg's font database from memory; system fonts are never loaded, so a figure is
+//! the same on every machine whether or not it has fonts. Layout measures text with the
+//! font's own advance widths and line box ([`measure_text`]); the vertical [`Anchor`]
+//! becomes an explicit baseline, the horizontal one `text-anchor`.
 //!
 //! # Determinism
-//! Drawing is single-threaded arithmetic on the inputs only, and PNG encoding uses fixed
-//! settings: the same data always gives the same bytes.
+//! Rasterisation is single-threaded arithmetic on the document only (no system fonts, no
+//! files, no clock), and PNG encoding uses fixed settings: the same figure always gives
+//! the same bytes, on any thread.
 //!
 //! # Example
 //! ```
@@ -48,8 +61,12 @@
 //! let grid = image_grid(&tiles, &opts);
 //! assert!(grid.width() > 2 * 16 && grid.height() > 2 * 16);
 //!
+//! // One description, two encodings.
+//! let svg = grid.to_svg();
+//! assert!(svg.starts_with("<svg") && svg.contains("<image"));
 //! let png = grid.encode_png();
 //! assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+//! assert_eq!(grid.to_raster().width(), grid.width());
 //! ```
 
 pub mod bars;
@@ -57,16 +74,14 @@ mod color;
 pub mod compose;
 pub mod confusion;
 pub mod diagram;
-mod error;
 pub mod grid;
 pub mod html;
 mod raster;
 mod scene;
-pub mod svg;
+mod svg;
 mod text;
 
 pub use color::{Rgb, diverging, gray_level, max_abs, min_max, palette};
-pub use error::{RenderError, RenderErrorKind, write_atomic};
 pub use raster::{Raster, Rect, Stroke};
 pub use scene::Drawing;
 pub use text::{Anchor, HAlign, TextMetrics, TextStyle, VAlign, measure_text};

@@ -1,13 +1,16 @@
-//! A tiny SVG writer with the same primitives and coordinates as [`Raster`], so one figure
-//! description gives both a PNG and an SVG that line up.
+//! The SVG writer every figure is described with; its PNG is this document rasterised by
+//! resvg (see [`crate::Drawing`]), so the two cannot disagree.
 //!
-//! Coordinates are the raster's: the origin is the top-left corner, y grows downwards, and
-//! one user unit is one PNG pixel (the `viewBox` is the raster size). Text positions use
-//! the bundled font's metrics for the vertical anchor and `text-anchor` for the horizontal
-//! one, with a `font-family` list that starts with DejaVu Sans and falls back to
-//! look-alikes.
+//! Coordinates: the origin is the top-left corner, y grows downwards, and one user unit is
+//! one PNG pixel (the `viewBox` is the figure size). Text positions use the bundled font's
+//! metrics for the vertical anchor (an explicit baseline) and `text-anchor` for the
+//! horizontal one, with a `font-family` list that starts with DejaVu Sans and falls back to
+//! look-alikes for other viewers. Pixel images are embedded PNGs at native size, scaled
+//! without smoothing.
 
 use std::fmt::Write as _;
+
+use base64::Engine as _;
 
 use crate::color::Rgb;
 use crate::raster::{Raster, Rect, Stroke};
@@ -16,14 +19,14 @@ use crate::text::{self, FONT_FAMILY, HAlign, SUB_DROP, SUB_SCALE, TextStyle};
 /// An SVG document being written. Elements appear in the order they are added (later ones
 /// paint over earlier ones).
 #[derive(Clone, Debug)]
-pub struct Svg {
+pub(crate) struct Svg {
     width: u32,
     height: u32,
     body: String,
 }
 
 /// Escapes `&`, `<`, `>`, `"` and `'` for use in text and attribute values.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         match ch {
@@ -79,7 +82,7 @@ fn text_anchor(h: HAlign) -> &'static str {
 
 impl Svg {
     /// An empty `width x height` document with a `background` rectangle.
-    pub fn new(width: u32, height: u32, background: Rgb) -> Self {
+    pub(crate) fn new(width: u32, height: u32, background: Rgb) -> Self {
         let mut svg = Svg {
             width,
             height,
@@ -89,9 +92,9 @@ impl Svg {
         svg
     }
 
-    /// A rectangle of whole pixels; the stroke `(colour, thickness)` lies just inside it,
-    /// as [`Raster::stroke_rect`] draws it.
-    pub fn rect(&mut self, r: Rect, fill: Option<Rgb>, stroke: Option<(Rgb, u32)>) {
+    /// A rectangle of whole pixels; the stroke `(colour, thickness)` lies just inside it, so
+    /// a frame never grows the rectangle.
+    pub(crate) fn rect(&mut self, r: Rect, fill: Option<Rgb>, stroke: Option<(Rgb, u32)>) {
         let (x, y, w, h) = (r.x as f32, r.y as f32, r.w as f32, r.h as f32);
         match stroke {
             Some((c, t)) if t > 0 => {
@@ -123,7 +126,7 @@ impl Svg {
     }
 
     /// A straight line with round ends.
-    pub fn line(&mut self, a: (f32, f32), b: (f32, f32), stroke: Stroke) {
+    pub(crate) fn line(&mut self, a: (f32, f32), b: (f32, f32), stroke: Stroke) {
         let _ = writeln!(
             self.body,
             r#"<line x1="{}" y1="{}" x2="{}" y2="{}"{} stroke-linecap="round"/>"#,
@@ -136,7 +139,7 @@ impl Svg {
     }
 
     /// An open polyline with round joins and ends.
-    pub fn polyline(&mut self, points: &[(f32, f32)], stroke: Stroke) {
+    pub(crate) fn polyline(&mut self, points: &[(f32, f32)], stroke: Stroke) {
         let pts: Vec<String> = points
             .iter()
             .map(|&(x, y)| format!("{},{}", num(x), num(y)))
@@ -150,7 +153,13 @@ impl Svg {
     }
 
     /// A circle, filled and/or outlined.
-    pub fn circle(&mut self, c: (f32, f32), r: f32, fill: Option<Rgb>, stroke: Option<Stroke>) {
+    pub(crate) fn circle(
+        &mut self,
+        c: (f32, f32),
+        r: f32,
+        fill: Option<Rgb>,
+        stroke: Option<Stroke>,
+    ) {
         let _ = writeln!(
             self.body,
             r#"<circle cx="{}" cy="{}" r="{}"{}{}/>"#,
@@ -162,8 +171,8 @@ impl Svg {
         );
     }
 
-    /// One line of text placed as [`Raster::draw_text`] places it.
-    pub fn text(&mut self, x: f32, y: f32, content: &str, style: &TextStyle) {
+    /// One line of text with its anchor point at `(x, y)` (see [`TextStyle`]).
+    pub(crate) fn text(&mut self, x: f32, y: f32, content: &str, style: &TextStyle) {
         let dy = text::baseline_offset(content, style);
         let common = format!(
             r#"font-family="{FONT_FAMILY}" font-size="{}" fill="{}" text-anchor="{}""#,
@@ -212,35 +221,20 @@ impl Svg {
         );
     }
 
-    /// A pixel image enlarged `cell` times, top-left at `(x, y)`, as crisp rectangles (runs
-    /// of equal colour merged), with optional 1-pixel grid lines between image pixels.
-    pub fn pixels(&mut self, x: i32, y: i32, cell: u32, image: &Raster, grid: Option<Rgb>) {
+    /// A pixel image enlarged `cell` times, top-left at `(x, y)`: the image as an embedded
+    /// PNG at native size, scaled by nearest neighbour (`optimizeSpeed` for SVG 1.1 and
+    /// resvg, `pixelated` for browsers, which otherwise smooth it), with optional 1-pixel
+    /// grid lines between image pixels.
+    pub(crate) fn pixels(&mut self, x: i32, y: i32, cell: u32, image: &Raster, grid: Option<Rgb>) {
         let cell = cell.max(1);
-        let _ = writeln!(self.body, r#"<g shape-rendering="crispEdges">"#);
-        for row in 0..image.height() {
-            let mut col = 0;
-            while col < image.width() {
-                let c = image.pixel(col, row);
-                let mut end = col + 1;
-                while end < image.width() && image.pixel(end, row) == c {
-                    end += 1;
-                }
-                self.rect(
-                    Rect::new(
-                        x + (col * cell) as i32,
-                        y + (row * cell) as i32,
-                        (end - col) * cell,
-                        cell,
-                    ),
-                    Some(c),
-                    None,
-                );
-                col = end;
-            }
-        }
+        let (w, h) = (image.width() * cell, image.height() * cell);
+        let data = base64::engine::general_purpose::STANDARD.encode(image.encode_png());
+        let _ = writeln!(
+            self.body,
+            r#"<image x="{x}" y="{y}" width="{w}" height="{h}" preserveAspectRatio="none" image-rendering="optimizeSpeed" style="image-rendering:pixelated" href="data:image/png;base64,{data}"/>"#
+        );
         if let Some(g) = grid {
             let mut d = String::new();
-            let (w, h) = (image.width() * cell, image.height() * cell);
             for i in 0..=image.width() {
                 let gx = x as f32 + (i * cell).min(w - 1) as f32 + 0.5;
                 let _ = write!(d, "M{} {}v{}", num(gx), y, h);
@@ -255,11 +249,10 @@ impl Svg {
                 g.hex()
             );
         }
-        let _ = writeln!(self.body, "</g>");
     }
 
     /// The finished document.
-    pub fn finish(self) -> String {
+    pub(crate) fn finish(self) -> String {
         format!(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\n{}</svg>\n",
             self.body,
@@ -368,7 +361,9 @@ mod tests {
         ] {
             assert!(doc.contains(needle), "missing {needle}: {doc}");
         }
-        // 2x2 checkerboard: 4 single-pixel runs.
-        assert_eq!(doc.matches("width=\"3\" height=\"3\"").count(), 4);
+        // The 2x2 image is one embedded PNG, enlarged to 6x6 without smoothing.
+        assert_eq!(doc.matches("<image").count(), 1);
+        assert!(doc.contains(r#"width="6" height="6""#), "{doc}");
+        assert!(doc.contains("image-rendering:pixelated"), "{doc}");
     }
 }
