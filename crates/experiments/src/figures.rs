@@ -188,15 +188,7 @@ pub fn write(figure: &Figure, dir: &Path, name: &str) -> Result<Vec<String>, Exp
 /// Image `i` of `view` as a raster (grayscale or planar RGB).
 pub fn sample_raster(view: &DatasetView<'_>, i: usize) -> Raster {
     let s = view.shape();
-    if s.channels == 3 {
-        Raster::from_planar_rgb_u8(view.image(i), s.width as u32, s.height as u32)
-    } else {
-        Raster::from_gray_u8(
-            &view.image(i)[..s.width * s.height],
-            s.width as u32,
-            s.height as u32,
-        )
-    }
+    Raster::from_planar_u8(view.image(i), s.channels, s.width, s.height)
 }
 
 /// Unit `unit`'s weight template as a picture stretched over its own range
@@ -205,12 +197,7 @@ pub fn sample_raster(view: &DatasetView<'_>, i: usize) -> Raster {
 pub fn template_raster(templates: &Templates, unit: usize) -> Raster {
     let s = templates.shape();
     let values = templates.image(unit, DisplayScale::PerUnitMinMax);
-    let (w, h) = (s.width as u32, s.height as u32);
-    if s.channels == 3 {
-        Raster::from_planar_rgb_f32(&values, w, h, 0.0, 1.0)
-    } else {
-        Raster::from_gray(&values[..s.plane_len()], w, h, 0.0, 1.0)
-    }
+    Raster::from_planar_unit(&values, s.channels, s.width, s.height)
 }
 
 fn templates(o: &Outcome) -> Vec<Raster> {

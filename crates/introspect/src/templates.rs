@@ -35,7 +35,7 @@ pub enum DisplayScale {
 /// # Example
 /// ```
 /// use introspect::{DisplayScale, ImageShape, Templates};
-/// use tensor::{ImageShape, Matrix};
+/// use tensor::Matrix;
 /// // 4 inputs (a 2x2 grayscale image) into 1 unit.
 /// let w = Matrix::from_vec(1, 4, vec![-2.0, 0.0, 1.0, 2.0]).unwrap();
 /// let t = Templates::from_weight(&w, ImageShape { channels: 1, height: 2, width: 2 });
@@ -144,7 +144,7 @@ impl Templates {
 /// # Example
 /// ```
 /// use introspect::OutputBars;
-/// use tensor::{ImageShape, Matrix};
+/// use tensor::Matrix;
 /// // 2 hidden units into 3 outputs: weight is outputs x hidden.
 /// let w = Matrix::from_vec(3, 2, vec![1.0, 2.0, -4.0, 0.5, 0.0, -1.0]).unwrap();
 /// let bars = OutputBars::from_weight(&w);

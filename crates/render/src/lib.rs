@@ -18,7 +18,8 @@
 //!   diagrams of the chapter;
 //! - [`compose`]: stacking finished blocks;
 //! - [`html::confusion_demo`] and [`html::weights_demo`]: the interactive demos as
-//!   self-contained HTML pages.
+//!   self-contained HTML pages (the default `html` feature; without it the crate builds no
+//!   JSON code).
 //!
 //! This crate must not know about networks, datasets or training, and depends on no other
 //! crate of the workspace: callers hand it numbers, not models. It never touches files
@@ -75,6 +76,7 @@ pub mod compose;
 pub mod confusion;
 pub mod diagram;
 pub mod grid;
+#[cfg(feature = "html")]
 pub mod html;
 mod raster;
 mod scene;

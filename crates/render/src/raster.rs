@@ -275,6 +275,44 @@ impl Raster {
         }
     }
 
+    /// A picture of one image stored planar as the dataset readers and weight templates store
+    /// it: `channels` planes (1: gray, 3: RGB) of `height x width` bytes, 0 black, 255 full.
+    /// Sizes are `usize`, as they come from an image shape.
+    ///
+    /// # Shapes
+    /// `values.len() == channels * width * height`.
+    ///
+    /// # Panics
+    /// If `channels` is not 1 or 3, a dimension is 0 or does not fit in `u32`, or the length
+    /// does not match.
+    #[track_caller]
+    pub fn from_planar_u8(values: &[u8], channels: usize, width: usize, height: usize) -> Self {
+        let (w, h) = dims("Raster::from_planar_u8", width, height);
+        match channels {
+            1 => Raster::from_gray_u8(values, w, h),
+            3 => Raster::from_planar_rgb_u8(values, w, h),
+            c => panic!("Raster::from_planar_u8: {c} channels (1 or 3 can be shown)"),
+        }
+    }
+
+    /// [`from_planar_u8`](Self::from_planar_u8) for values in `0..=1` (clamped), such as a
+    /// template scaled for display.
+    ///
+    /// # Shapes
+    /// `values.len() == channels * width * height`.
+    ///
+    /// # Panics
+    /// As [`from_planar_u8`](Self::from_planar_u8).
+    #[track_caller]
+    pub fn from_planar_unit(values: &[f32], channels: usize, width: usize, height: usize) -> Self {
+        let (w, h) = dims("Raster::from_planar_unit", width, height);
+        match channels {
+            1 => Raster::from_gray(values, w, h, 0.0, 1.0),
+            3 => Raster::from_planar_rgb_f32(values, w, h, 0.0, 1.0),
+            c => panic!("Raster::from_planar_unit: {c} channels (1 or 3 can be shown)"),
+        }
+    }
+
     /// Width in pixels.
     pub fn width(&self) -> u32 {
         self.width
@@ -429,5 +467,14 @@ mod tests {
                 prop_assert!(color::gray_level(a, lo, hi) <= color::gray_level(b, lo, hi));
             }
         }
+    }
+}
+
+/// `usize` image sizes as raster sizes.
+#[track_caller]
+fn dims(what: &str, width: usize, height: usize) -> (u32, u32) {
+    match (u32::try_from(width), u32::try_from(height)) {
+        (Ok(w), Ok(h)) => (w, h),
+        _ => panic!("{what}: {width}x{height} does not fit a raster"),
     }
 }
