@@ -387,6 +387,15 @@ impl Raster {
     }
 }
 
+/// `usize` image sizes as raster sizes.
+#[track_caller]
+fn dims(what: &str, width: usize, height: usize) -> (u32, u32) {
+    match (u32::try_from(width), u32::try_from(height)) {
+        (Ok(w), Ok(h)) => (w, h),
+        _ => panic!("{what}: {width}x{height} does not fit a raster"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,14 +476,5 @@ mod tests {
                 prop_assert!(color::gray_level(a, lo, hi) <= color::gray_level(b, lo, hi));
             }
         }
-    }
-}
-
-/// `usize` image sizes as raster sizes.
-#[track_caller]
-fn dims(what: &str, width: usize, height: usize) -> (u32, u32) {
-    match (u32::try_from(width), u32::try_from(height)) {
-        (Ok(w), Ok(h)) => (w, h),
-        _ => panic!("{what}: {width}x{height} does not fit a raster"),
     }
 }
