@@ -17,6 +17,7 @@ use crate::templates::Templates;
 /// let means = ClassMeans::from_u8_rows(2, 2, rows).unwrap();
 /// assert_eq!(means.mean(0), Some(&[0.5, 1.0][..]));
 /// assert_eq!(means.mean(1), Some(&[0.2, 0.0][..]));
+/// assert_eq!(means.mean_f32(1), Some(vec![0.2f32, 0.0]));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassMeans {
@@ -132,6 +133,17 @@ impl ClassMeans {
     #[track_caller]
     pub fn mean(&self, c: usize) -> Option<&[f64]> {
         (self.counts[c] > 0).then(|| &self.means[c * self.n_pixels..(c + 1) * self.n_pixels])
+    }
+
+    /// [`mean`](Self::mean) as `f32`, the type images and templates have everywhere else (to
+    /// draw a mean, or compare it with a template). Means are kept in `f64` because the
+    /// correlations of [`template_scores`] are computed in `f64`.
+    ///
+    /// # Panics
+    /// If `c >= n_classes()`.
+    #[track_caller]
+    pub fn mean_f32(&self, c: usize) -> Option<Vec<f32>> {
+        self.mean(c).map(|m| m.iter().map(|&v| v as f32).collect())
     }
 }
 
