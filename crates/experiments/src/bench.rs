@@ -241,14 +241,36 @@ impl Comparison {
         if self.rows.is_empty() {
             missing.push("no network was measured".to_string());
         }
-        for row in &self.rows {
-            for (peer, bar) in BARS {
+        for (peer, bar) in BARS {
+            // Networks without this peer's ratio, and the first reason the run gave.
+            let mut unmeasured = Vec::new();
+            let mut reason = None;
+            for row in &self.rows {
                 match row.ratio(peer) {
                     Some(r) if r >= bar => {}
                     Some(r) => misses.push((row.network.clone(), peer.to_string(), r)),
-                    None => missing.push(format!("{}: no {peer} timing", row.network)),
+                    None => {
+                        unmeasured.push(row.network.as_str());
+                        reason = reason.or_else(|| {
+                            row.missing
+                                .iter()
+                                .find(|(n, _)| n == peer)
+                                .map(|(_, why)| why)
+                        });
+                    }
                 }
             }
+            if unmeasured.is_empty() {
+                continue;
+            }
+            let mut what = format!("no {peer} timing");
+            if unmeasured.len() < self.rows.len() {
+                what += &format!(" on {}", unmeasured.join(", "));
+            }
+            if let Some(why) = reason {
+                what += &format!(" ({why})");
+            }
+            missing.push(what);
         }
         if !missing.is_empty() {
             Verdict::NotJudged(missing)
