@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use datasets::{BatchSource, DatasetView, Feed, Loaded};
+use datasets::{BatchSource, DatasetErrorKind, DatasetView, Feed, Loaded};
 use nn::Mlp;
 use sha2::{Digest, Sha256};
 
@@ -40,9 +40,20 @@ impl DataDir {
             DataKind::Cifar10 => datasets::cifar10::load_with(&self.0, &opts),
             DataKind::Idx(dir) => datasets::idx::load_with(dir, None, &opts),
         };
-        loaded.map_err(|e| ExperimentError::Data {
-            source: Box::new(e),
-            hint: missing_hint(kind, &self.0),
+        loaded.map_err(|e| {
+            // Only a missing file is fixed by placing files; a damaged one is described by the
+            // error itself.
+            let missing = matches!(
+                e.kind,
+                DatasetErrorKind::NotFound
+                    | DatasetErrorKind::NotADirectory
+                    | DatasetErrorKind::Missing { .. }
+                    | DatasetErrorKind::Offline { .. }
+            );
+            ExperimentError::Data {
+                hint: missing.then(|| missing_hint(kind, &self.0)),
+                source: Box::new(e),
+            }
         })
     }
 }

@@ -7,12 +7,13 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum ExperimentError {
     /// A dataset is missing or malformed.
-    #[error("{source}\n  hint: {hint}")]
+    #[error("{source}{}", hint_line(.hint))]
     Data {
         /// What the dataset reader found.
         source: Box<datasets::DatasetError>,
-        /// Where to put which files.
-        hint: String,
+        /// Where to put which files, when files are missing; nothing when a file is there but
+        /// wrong (the error itself says what is wrong with it).
+        hint: Option<String>,
     },
     /// A checkpoint could not be read or written.
     #[error(transparent)]
@@ -61,4 +62,10 @@ pub enum ExperimentError {
         /// The serde error.
         source: serde_json::Error,
     },
+}
+
+/// A hint as the binary prints it: on a line of its own after the error.
+fn hint_line(hint: &Option<String>) -> String {
+    hint.as_ref()
+        .map_or_else(String::new, |h| format!("\n  hint: {h}"))
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use experiments::pipeline::{self, PipelineOptions, Progress, Results};
 use experiments::report::{self, Reproduce};
@@ -116,7 +116,11 @@ fn main() -> ExitCode {
         eprintln!("interrupted: every file written so far is whole; run again to finish");
         std::process::exit(130);
     });
-    match dispatch(Cli::parse()) {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
+    match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
             eprint!("{}", error_lines(&e));
@@ -129,6 +133,61 @@ fn main() -> ExitCode {
             ExitCode::from(if usage { 2 } else { 1 })
         }
     }
+}
+
+/// A request that makes no sense: exit status 2.
+fn usage<T>(message: String) -> Result<T> {
+    Err(ExperimentError::Usage(message).into())
+}
+
+/// Help and version go to stdout as clap writes them; a bad invocation becomes one `error:` line
+/// and one `hint:` line (clap's own tip when it has one), exit status 2.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = e.render().to_string();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut what = lines
+        .first()
+        .copied()
+        .unwrap_or("error: invalid arguments")
+        .to_string();
+    // "the following required arguments were not provided:" names them on the next line.
+    if what.ends_with(':') {
+        if let Some(next) = lines.get(1) {
+            what = format!("{what} {next}");
+        }
+    }
+    let what = what.strip_prefix("error: ").unwrap_or(&what);
+    // The command whose help fits: from clap's usage line ("Usage: experiments explore ...").
+    let command = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Usage: "))
+        .map(|u| {
+            u.split([' '])
+                .take_while(|w| !w.starts_with(['[', '<', '-']))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "experiments".to_string());
+    let hint = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("tip: "))
+        .map_or_else(|| format!("see `{command} --help`"), str::to_string);
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        eprintln!("error: a command is needed\nhint: see `{command} --help`");
+    } else {
+        eprintln!("error: {what}\nhint: {hint}");
+    }
+    ExitCode::from(2)
 }
 
 /// One `error:` line (the error and those of its causes that it does not already say), then at
@@ -174,8 +233,14 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 NetworkId::ALL.to_vec()
             } else {
                 only.iter()
-                    .map(|s| NetworkId::parse(s).with_context(|| format!("unknown network {s:?}")))
-                    .collect::<Result<_>>()?
+                    .map(|s| {
+                        NetworkId::parse(s).ok_or_else(|| {
+                            ExperimentError::Usage(format!(
+                                "--only: unknown network {s:?} (mnist-1layer, mnist-2layer, cifar-1layer or cifar-2layer)"
+                            ))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?
             };
             let specs: Vec<Spec> = ids.iter().map(|n| n.spec()).collect();
             let run =
@@ -203,7 +268,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 "mnist" => (true, false),
                 "cifar10" => (false, true),
                 "all" => (true, true),
-                s => bail!("--dataset must be mnist, cifar10 or all, not {s:?}"),
+                s => usage(format!(
+                    "--dataset must be mnist, cifar10 or all, not {s:?}"
+                ))?,
             };
             let bar = ProgressBar::new(0);
             bar.set_style(
@@ -279,8 +346,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::BenchEpochs { data_dir, protocol } => {
-            let protocol: bench::Protocol =
-                serde_json::from_str(&protocol).context("reading --protocol")?;
+            let protocol: bench::Protocol = serde_json::from_str(&protocol)
+                .map_err(|e| ExperimentError::Usage(format!("--protocol: {e}")))?;
             let dir = DataDir::resolve(data_dir.as_deref(), &working_dir());
             let r = bench::time_ours(&protocol, &dir)?;
             println!("{}", serde_json::to_string(&r)?);
@@ -297,7 +364,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 "cifar10" => DataKind::Cifar10,
                 s => match s.strip_prefix("idx:") {
                     Some(dir) => DataKind::Idx(PathBuf::from(dir)),
-                    None => bail!("--dataset must be mnist, cifar10 or idx:DIR, not {s:?}"),
+                    None => usage(format!(
+                        "--dataset must be mnist, cifar10 or idx:DIR, not {s:?}"
+                    ))?,
                 },
             };
             let spec =
