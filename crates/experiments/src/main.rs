@@ -160,10 +160,10 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         .unwrap_or("error: invalid arguments")
         .to_string();
     // "the following required arguments were not provided:" names them on the next line.
-    if what.ends_with(':') {
-        if let Some(next) = lines.get(1) {
-            what = format!("{what} {next}");
-        }
+    if what.ends_with(':')
+        && let Some(next) = lines.get(1)
+    {
+        what = format!("{what} {next}");
     }
     let what = what.strip_prefix("error: ").unwrap_or(&what);
     // The command whose help fits: from clap's usage line ("Usage: experiments explore ...").
