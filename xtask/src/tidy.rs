@@ -203,25 +203,19 @@ fn check_edges(
     let mut out = Vec::new();
     let crates: BTreeSet<&String> = documented.keys().chain(actual.keys()).collect();
     for c in crates {
-        let empty = BTreeSet::new();
-        let (d, a) = (documented.get(c), actual.get(c));
-        if d.is_none() {
-            out.push(Violation::new(
-                doc,
-                "crate graph",
-                format!("crate {c} is not on the Edges line"),
-            ));
-            continue;
-        }
-        if a.is_none() {
-            out.push(Violation::new(
-                doc,
-                "crate graph",
-                format!("{c} is documented but is not a crate"),
-            ));
-            continue;
-        }
-        let (d, a) = (d.unwrap_or(&empty), a.unwrap_or(&empty));
+        let (d, a) = match (documented.get(c), actual.get(c)) {
+            (Some(d), Some(a)) => (d, a),
+            (None, _) => {
+                let why = format!("crate {c} is not on the Edges line");
+                out.push(Violation::new(doc, "crate graph", why));
+                continue;
+            }
+            (_, None) => {
+                let why = format!("{c} is documented but is not a crate");
+                out.push(Violation::new(doc, "crate graph", why));
+                continue;
+            }
+        };
         for extra in a.difference(d) {
             out.push(Violation::new(
                 doc,

@@ -133,11 +133,11 @@ impl BenchResult {
 /// # Errors
 /// Missing data, divergence.
 pub fn time_ours(protocol: &Protocol, data_dir: &DataDir) -> Result<BenchResult, ExperimentError> {
-    let kind = match protocol.dataset.as_str() {
-        "cifar10" => DataKind::Cifar10,
-        _ => DataKind::Mnist,
-    };
-    let data = data_dir.load(&kind)?;
+    // The data follows from the network; `dataset` is there for the peers.
+    let id = NetworkId::parse(&protocol.network).ok_or_else(|| {
+        ExperimentError::Usage(format!("unknown bench network {:?}", protocol.network))
+    })?;
+    let data = data_dir.load(&id.spec().data)?;
     let feed = Feed::new(data.view(Split::Train), &InputScaling::UnitRange);
     let arch = Architecture::classifier(
         feed.view().shape().len(),

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum ExperimentError {
     /// A dataset is missing or malformed.
-    #[error("{source}{}", hint_line(.hint))]
+    #[error("{source}")]
     Data {
         /// What the dataset reader found.
         source: Box<datasets::DatasetError>,
@@ -64,8 +64,13 @@ pub enum ExperimentError {
     },
 }
 
-/// A hint as the binary prints it: on a line of its own after the error.
-fn hint_line(hint: &Option<String>) -> String {
-    hint.as_ref()
-        .map_or_else(String::new, |h| format!("\n  hint: {h}"))
+impl ExperimentError {
+    /// What to do about the error, when there is a fitting answer (where to put missing
+    /// files). The binary prints it on a `hint:` line of its own.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            ExperimentError::Data { hint, .. } => hint.as_deref(),
+            _ => None,
+        }
+    }
 }

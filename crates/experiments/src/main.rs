@@ -200,12 +200,11 @@ fn error_lines(e: &anyhow::Error) -> String {
             message = format!("{message}: {text}");
         }
     }
-    // Errors that carry a hint put it after a `hint:` marker on a line of its own.
-    let (what, hint) = match message.split_once("\n  hint: ") {
-        Some((what, hint)) => (what.to_string(), Some(hint.to_string())),
-        None => (message, None),
-    };
-    let mut out = format!("error: {}\n", what.replace('\n', " "));
+    let hint = e
+        .chain()
+        .find_map(|c| c.downcast_ref::<ExperimentError>())
+        .and_then(ExperimentError::hint);
+    let mut out = format!("error: {}\n", message.replace('\n', " "));
     if let Some(h) = hint {
         out += &format!("hint: {}\n", h.replace('\n', " "));
     }
@@ -472,11 +471,19 @@ mod tests {
         });
         // The cause is part of the message already: not repeated.
         assert_eq!(error_lines(&e), "error: /out/models: Permission denied\n");
-        let e = anyhow::anyhow!("no MNIST files\n  hint: place them in data/mnist");
-        assert_eq!(
-            error_lines(&e),
-            "error: no MNIST files\nhint: place them in data/mnist\n"
+        let missing =
+            datasets::DatasetError::new("data/mnist", datasets::DatasetErrorKind::NotFound);
+        let e = anyhow::Error::new(ExperimentError::Data {
+            source: Box::new(missing),
+            hint: Some("place them in data/mnist".into()),
+        });
+        let lines = error_lines(&e);
+        assert!(lines.starts_with("error: data/mnist: "), "{lines}");
+        assert!(
+            lines.ends_with("\nhint: place them in data/mnist\n"),
+            "{lines}"
         );
+        assert_eq!(lines.lines().count(), 2, "{lines}");
         // A context says something the cause does not: both, on one line.
         let e = anyhow::anyhow!("expected value at line 1").context("reading --protocol");
         assert_eq!(

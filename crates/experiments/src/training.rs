@@ -3,12 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use datasets::{Loaded, Split};
+use datasets::{Feed, Loaded, Split};
 use nn::{EpochReport, Mlp, checkpoint, init};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-
-use datasets::Feed;
 
 use crate::data::fingerprint;
 use crate::error::ExperimentError;
