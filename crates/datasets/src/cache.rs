@@ -195,8 +195,9 @@ pub(crate) fn entry_key<'a>(entry: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// Best effort: removes the siblings of the entry `keep` that `is_entry` recognises as entries
-/// of an older version of the same source (see [`is_stale_for`]), so caches do not pile up. A process still mapping a removed entry keeps its
-/// data: unlinking does not touch a mapped file's content.
+/// of an older version of the same source (see [`is_stale_for`]), so caches do not pile up. A
+/// process still mapping a removed entry keeps its data: unlinking does not touch a mapped
+/// file's content.
 pub(crate) fn remove_stale(keep: &Path, is_entry: impl Fn(&str) -> bool) {
     let (Some(dir), Some(keep_name)) = (keep.parent(), keep.file_name()) else {
         return;
