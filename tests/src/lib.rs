@@ -8,6 +8,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 pub mod browser;
+pub mod mirror;
 
 /// A tiny deterministic generator (xorshift64*), so fixtures are the same on every run.
 pub struct Xorshift(pub u64);
@@ -225,6 +226,18 @@ pub fn experiments_bin() -> PathBuf {
         profile_dir.join(format!("experiments{}", std::env::consts::EXE_SUFFIX))
     })
     .clone()
+}
+
+/// A command running [`experiments_bin`] with the environment of a machine without network:
+/// `ML4A_OFFLINE=1`, so a test with missing data never reaches for the internet, and none of
+/// the user's `ML4A_DATA`, `ML4A_MIRROR` or `RUST_BACKTRACE`. Tests of fetching set their own.
+pub fn experiments_cmd() -> Command {
+    let mut cmd = Command::new(experiments_bin());
+    cmd.env("ML4A_OFFLINE", "1")
+        .env_remove("ML4A_MIRROR")
+        .env_remove("ML4A_DATA")
+        .env_remove("RUST_BACKTRACE");
+    cmd
 }
 
 /// Every file under `dir`, recursively, sorted.

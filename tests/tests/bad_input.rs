@@ -4,10 +4,10 @@
 //! and no output written.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use ml4a_tests::{
-    cifar_records, experiments_bin, files_under, gzip, idx_bytes, write_cifar, write_mnist,
+    cifar_records, experiments_cmd, files_under, gzip, idx_bytes, write_cifar, write_mnist,
 };
 
 /// A bad invocation.
@@ -193,32 +193,32 @@ const CASES: &[Case] = &[
         setup: nothing,
         args: "explore --dataset mnist --data-dir {data} --out {out}",
         status: FAILED,
-        says: "MNIST files missing",
-        hint: Some("place train-images-idx3-ubyte.gz"),
+        says: "offline, and 4 data files are missing: put train-images-idx3-ubyte.gz (https://",
+        hint: Some("fetched and verified (11.6 MB)"),
     },
     Case {
         name: "data folder does not exist",
         setup: nothing,
         args: "explore --dataset mnist --data-dir {data}/nowhere --out {out}",
         status: FAILED,
-        says: "nowhere",
-        hint: Some("place"),
+        says: "nowhere/mnist",
+        hint: Some("fetched and verified"),
     },
     Case {
         name: "data folder is a file",
         setup: |d| std::fs::write(d.join("file"), b"x").unwrap(),
         args: "explore --dataset mnist --data-dir {data}/file --out {out}",
         status: FAILED,
-        says: "file",
-        hint: Some("place"),
+        says: "file: expected a directory",
+        hint: Some("must name a folder"),
     },
     Case {
         name: "CIFAR-10 missing",
         setup: mnist,
         args: "explore --dataset cifar10 --data-dir {data} --out {out}",
         status: FAILED,
-        says: "cifar",
-        hint: Some("cifar-10-binary.tar.gz"),
+        says: "put cifar-10-binary.tar.gz (https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz) in",
+        hint: Some("(170.1 MB)"),
     },
     Case {
         name: "IDX folder missing files",
@@ -359,11 +359,9 @@ fn run(case: &Case) -> Result<(), String> {
                 .replace("{out}", &out.display().to_string())
         })
         .collect();
-    let output = Command::new(experiments_bin())
+    let output = experiments_cmd()
         .args(&args)
         .env("ML4A_CACHE", root.path().join("cache"))
-        .env_remove("ML4A_DATA")
-        .env_remove("RUST_BACKTRACE")
         .stdin(Stdio::null())
         .output()
         .unwrap();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use experiments::figures::FigureId;
 use ml4a_tests::{
-    check_whole, experiments_bin, files_under, is_temporary, write_cifar, write_mnist,
+    check_whole, experiments_cmd, files_under, is_temporary, write_cifar, write_mnist,
 };
 
 /// Small data in the official formats: training 4 networks for the chapter's 10 epochs on it
@@ -19,7 +19,7 @@ fn fixture(dir: &Path) {
 }
 
 fn figures_cmd(data: &Path, out: &Path, threads: Option<usize>) -> Command {
-    let mut cmd = Command::new(experiments_bin());
+    let mut cmd = experiments_cmd();
     cmd.arg("figures")
         .arg("--data-dir")
         .arg(data)

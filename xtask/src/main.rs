@@ -85,12 +85,17 @@ fn cargo() -> Command {
 /// Runs `experiments TASK ARGS...` in release mode from the project root, passing its exit code
 /// through (reproduce exits 1 when a target is missed, 2 for a bad invocation).
 fn experiments(task: &str, rest: &[String]) -> Result<ExitCode> {
-    let status = cargo()
-        .current_dir(project_root())
+    let mut cmd = cargo();
+    cmd.current_dir(project_root())
+        .args(["run", "--quiet", "--release"]);
+    // Offline means no network at all: the build does not reach for the registry either.
+    let offline_env =
+        std::env::var("ML4A_OFFLINE").is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
+    if offline_env || rest.iter().any(|a| a == "--offline") {
+        cmd.arg("--offline");
+    }
+    let status = cmd
         .args([
-            "run",
-            "--quiet",
-            "--release",
             "--package",
             "ml4a-experiments",
             "--bin",

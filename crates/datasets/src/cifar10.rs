@@ -18,9 +18,9 @@ use flate2::read::MultiGzDecoder;
 
 use crate::cache::{self, LoadOptions};
 use crate::dataset::{Segment, check_classes, check_labels};
-use crate::download::RemoteFile;
 #[cfg(feature = "download")]
-use crate::download::{self, Progress};
+use crate::download::Progress;
+use crate::download::{self, RemoteFile};
 use crate::storage::{self, Bytes};
 use crate::{Dataset, DatasetError, DatasetErrorKind, ImageShape, Loaded, Splits};
 
@@ -33,7 +33,11 @@ pub const BASE_URL: &str = "https://www.cs.toronto.edu/~kriz/";
 /// The official archive and its official MD5.
 pub const ARCHIVE_FILE: RemoteFile = RemoteFile {
     name: ARCHIVE,
+    url: "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
     md5: "c32a1d4ab5d03f1284b67883e8d87530",
+    // A re-packed archive would differ in its tar headers too: only the official bytes count.
+    content_md5: None,
+    size: 170_052_171,
 };
 
 /// The shape of every CIFAR-10 image: 3 colour planes of 32x32.
@@ -238,21 +242,31 @@ fn dataset(batches: Vec<(Segment, Vec<u8>)>, classes: Vec<String>) -> Dataset {
     )
 }
 
+/// The official archive, unless `data_dir` holds it or the folder it extracts to.
+pub fn missing(data_dir: &Path) -> Vec<&'static RemoteFile> {
+    if data_dir.join(FOLDER).exists() {
+        return Vec::new();
+    }
+    download::missing(data_dir, std::slice::from_ref(&ARCHIVE_FILE))
+}
+
 #[cfg(feature = "download")]
-/// Downloads the official archive into `data_dir` (unless the folder or the archive is already
-/// there), verifying its official MD5; [`load`] then extracts it.
+/// Downloads the official archive into `data_dir` (unless it or the folder it extracts to is
+/// already there), from its official URL or from `mirror` (a base URL holding the same file
+/// name), verifying its official MD5; [`load`] then extracts it.
 ///
 /// # Errors
-/// As [`download::fetch_all`]: without network, one error saying to place
-/// `cifar-10-binary.tar.gz` in `data_dir`.
+/// As [`download::fetch_verified`].
 pub fn download(
     data_dir: &Path,
+    mirror: Option<&str>,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<(), DatasetError> {
-    if data_dir.join(FOLDER).exists() {
-        return Ok(());
+    for file in missing(data_dir) {
+        let url = mirror.map_or_else(|| file.url.to_string(), |m| file.url_at(m));
+        download::fetch_verified(&url, file, &data_dir.join(file.name), progress)?;
     }
-    download::fetch_all(BASE_URL, &[ARCHIVE_FILE], data_dir, progress)
+    Ok(())
 }
 
 /// Where an archive was extracted to.

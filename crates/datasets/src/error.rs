@@ -209,20 +209,19 @@ pub enum DatasetErrorKind {
         reason: String,
     },
     /// The server could not be reached at all (no network, DNS failure, refused connection).
-    #[error(
-        "cannot download {url} ({reason}); without network, fetch these files by hand and place them in this directory: {}",
-        files.join(", ")
-    )]
-    Offline {
+    #[error("cannot reach {url}: {reason}")]
+    Unreachable {
         /// The URL requested.
         url: String,
         /// What went wrong.
         reason: String,
-        /// The files still needed in the directory named by the error's path.
-        files: Vec<String>,
     },
-    /// A downloaded file does not match its published checksum.
-    #[error("MD5 of {url} is {actual}, expected {expected}")]
+    /// Another process holds the partial file of this download.
+    #[error("another process is fetching this file")]
+    Busy,
+    /// A downloaded file does not match its official checksum (nor, for a gzip file, does its
+    /// decompressed content match the official content's).
+    #[error("downloaded from {url}, its MD5 is {actual} where the official file's is {expected}")]
     Checksum {
         /// The URL downloaded.
         url: String,
@@ -277,15 +276,15 @@ mod tests {
         );
         check(
             DatasetError::new(
-                "data/mnist",
-                DatasetErrorKind::Offline {
+                "data/mnist/a.gz",
+                DatasetErrorKind::Checksum {
                     url: "https://h/a.gz".into(),
-                    reason: "refused".into(),
-                    files: vec!["a.gz".into(), "b.gz".into()],
+                    expected: "00ff".into(),
+                    actual: "1234".into(),
                 },
             ),
             expect![
-                "data/mnist: cannot download https://h/a.gz (refused); without network, fetch these files by hand and place them in this directory: a.gz, b.gz"
+                "data/mnist/a.gz: downloaded from https://h/a.gz, its MD5 is 1234 where the official file's is 00ff"
             ],
         );
     }

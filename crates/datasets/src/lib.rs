@@ -27,10 +27,12 @@
 //!   The same checks run on bytes in memory: [`idx::IdxFile::from_bytes`] with
 //!   [`idx::pair_dataset`], [`cifar10::from_bytes`] and [`cifar10::from_archive_bytes`] (what
 //!   the fuzz targets in `fuzz/` call).
-//! - [`download`]: fetches the official archives ([`mnist::download`],
-//!   [`cifar10::download`]) with a progress callback, verifying MD5s and writing atomically.
-//!   Every file this crate writes (downloads, cache entries, extracted archives) goes through
-//!   the `atomicfile` crate: whole or not at all.
+//! - [`download`]: fetches the official files ([`mnist::download`], [`cifar10::download`];
+//!   [`mnist::missing`] and [`cifar10::missing`] say which are absent) from their official
+//!   URLs or a mirror, with a progress callback, resuming cut transfers and verifying each file
+//!   against its official checksum before it is renamed into place. Every file this crate
+//!   writes (downloads, cache entries, extracted archives) is whole or absent: downloads by
+//!   that rename, the rest through the `atomicfile` crate.
 //!
 //! Every problem with outside data is a [`DatasetError`] naming the file and saying what is
 //! wrong ([`DatasetErrorKind`]); nothing sized by an untrusted header is allocated before the

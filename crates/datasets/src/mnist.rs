@@ -3,9 +3,9 @@
 use std::ops::Range;
 use std::path::Path;
 
-use crate::download::RemoteFile;
 #[cfg(feature = "download")]
-use crate::download::{self, Progress};
+use crate::download::Progress;
+use crate::download::{self, RemoteFile};
 use crate::{DatasetError, ImageShape, LoadOptions, Loaded, idx};
 
 /// The folder under a data directory that holds MNIST.
@@ -26,26 +26,40 @@ pub const SHAPE: ImageShape = ImageShape {
 /// Class names: the digits.
 pub const CLASSES: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
-/// A maintained mirror of the official files.
-pub const MIRROR: &str = "https://ossci-datasets.s3.amazonaws.com/mnist/";
+/// Where the official files are published: the copy PyTorch's torchvision downloads from, as
+/// the original site (yann.lecun.com) often refuses downloads.
+pub const BASE_URL: &str = "https://ossci-datasets.s3.amazonaws.com/mnist/";
 
-/// The four official archives and their official MD5s.
+/// The four official files: their official MD5s (of the `.gz` files, and of their
+/// decompressed content, as published with the dataset's common loaders) and sizes.
 pub const FILES: [RemoteFile; 4] = [
     RemoteFile {
         name: "train-images-idx3-ubyte.gz",
+        url: "https://ossci-datasets.s3.amazonaws.com/mnist/train-images-idx3-ubyte.gz",
         md5: "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        content_md5: Some("6bbc9ace898e44ae57da46a324031adb"),
+        size: 9_912_422,
     },
     RemoteFile {
         name: "train-labels-idx1-ubyte.gz",
+        url: "https://ossci-datasets.s3.amazonaws.com/mnist/train-labels-idx1-ubyte.gz",
         md5: "d53e105ee54ea40749a09fcbcd1e9432",
+        content_md5: Some("a25bea736e30d166cdddb491f175f624"),
+        size: 28_881,
     },
     RemoteFile {
         name: "t10k-images-idx3-ubyte.gz",
+        url: "https://ossci-datasets.s3.amazonaws.com/mnist/t10k-images-idx3-ubyte.gz",
         md5: "9fb629c4189551a2d022fa330f9573f3",
+        content_md5: Some("2646ac647ad5339dbf082846283269ea"),
+        size: 1_648_877,
     },
     RemoteFile {
         name: "t10k-labels-idx1-ubyte.gz",
+        url: "https://ossci-datasets.s3.amazonaws.com/mnist/t10k-labels-idx1-ubyte.gz",
         md5: "ec29112dd5afa0611ce80d1b7f02629c",
+        content_md5: Some("27ae3e4e09519cfbb04c329615203637"),
+        size: 4_542,
     },
 ];
 
@@ -68,7 +82,7 @@ pub fn load(data_dir: &Path) -> Result<Loaded, DatasetError> {
 /// are not 28x28, and every error of [`idx::load_with`].
 pub fn load_with(data_dir: &Path, opts: &LoadOptions) -> Result<Loaded, DatasetError> {
     let classes = CLASSES.iter().map(|c| c.to_string()).collect();
-    let hint = format!("the files may be gzip or raw; official copies: {MIRROR}");
+    let hint = format!("the files may be gzip or raw; official copies: {BASE_URL}");
     idx::load_dir(
         &data_dir.join(DIR),
         Some(classes),
@@ -79,18 +93,24 @@ pub fn load_with(data_dir: &Path, opts: &LoadOptions) -> Result<Loaded, DatasetE
     )
 }
 
+/// The official files missing from `data_dir/mnist/` (a decompressed copy counts as present).
+pub fn missing(data_dir: &Path) -> Vec<&'static RemoteFile> {
+    download::missing(&data_dir.join(DIR), &FILES)
+}
+
 #[cfg(feature = "download")]
-/// Downloads the official MNIST archives missing from `data_dir/mnist/` from [`MIRROR`],
-/// verifying each against its official MD5.
+/// Downloads the official files missing from `data_dir/mnist/`, from their official URLs or
+/// from `mirror` (a base URL holding the same file names), verifying each against its official
+/// checksum.
 ///
 /// # Errors
-/// As [`download::fetch_all`]: without network, one error naming every file to place in
-/// `data_dir/mnist/`.
+/// As [`download::fetch_all`].
 pub fn download(
     data_dir: &Path,
+    mirror: Option<&str>,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<(), DatasetError> {
-    download::fetch_all(MIRROR, &FILES, &data_dir.join(DIR), progress)
+    download::fetch_all(&FILES, &data_dir.join(DIR), mirror, progress)
 }
 
 #[cfg(test)]

@@ -48,7 +48,6 @@ impl DataDir {
                 DatasetErrorKind::NotFound
                     | DatasetErrorKind::NotADirectory
                     | DatasetErrorKind::Missing { .. }
-                    | DatasetErrorKind::Offline { .. }
             );
             ExperimentError::Data {
                 hint: missing.then(|| missing_hint(kind, &self.0)),
@@ -75,11 +74,11 @@ fn load_options() -> datasets::LoadOptions {
 fn missing_hint(kind: &DataKind, dir: &Path) -> String {
     match kind {
         DataKind::Mnist => format!(
-            "place train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz in {}, or run `cargo xtask download` with network access (or point --data-dir / {DATA_ENV} elsewhere)",
+            "place train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz in {}, or point --data-dir / {DATA_ENV} elsewhere",
             dir.join("mnist").display()
         ),
         DataKind::Cifar10 => format!(
-            "place cifar-10-binary.tar.gz in {} or extract it there (giving {}), or run `cargo xtask download` with network access (or point --data-dir / {DATA_ENV} elsewhere)",
+            "place cifar-10-binary.tar.gz in {} or extract it there (giving {}), or point --data-dir / {DATA_ENV} elsewhere",
             dir.display(),
             dir.join("cifar-10-batches-bin").display()
         ),

@@ -15,6 +15,15 @@ pub enum ExperimentError {
         /// wrong (the error itself says what is wrong with it).
         hint: Option<String>,
     },
+    /// Data files are missing and cannot be fetched: offline (`reason` is `None`) or no server
+    /// could be reached (`reason` holds the URL tried and why).
+    #[error("{}", no_network_message(reason.as_ref(), files))]
+    NoNetwork {
+        /// The URL tried and what went wrong, when the network was tried.
+        reason: Option<(String, String)>,
+        /// Every file still missing.
+        files: Vec<MissingFile>,
+    },
     /// A checkpoint could not be read or written.
     #[error(transparent)]
     Checkpoint(#[from] nn::checkpoint::CheckpointError),
@@ -64,13 +73,107 @@ pub enum ExperimentError {
     },
 }
 
+/// A data file a command needs and the data directory lacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingFile {
+    /// Its name.
+    pub name: String,
+    /// The folder it belongs in.
+    pub dir: PathBuf,
+    /// Its official URL.
+    pub url: String,
+    /// Its official size in bytes.
+    pub size: u64,
+}
+
+/// "offline, and N data files are missing: put A (URL) and B (URL) in DIR; put C (URL) in DIR2"
+fn no_network_message(reason: Option<&(String, String)>, files: &[MissingFile]) -> String {
+    let mut groups: Vec<(&PathBuf, Vec<String>)> = Vec::new();
+    for f in files {
+        let item = format!("{} ({})", f.name, f.url);
+        match groups.iter_mut().find(|(d, _)| *d == &f.dir) {
+            Some((_, items)) => items.push(item),
+            None => groups.push((&f.dir, vec![item])),
+        }
+    }
+    let places: Vec<String> = groups
+        .iter()
+        .map(|(dir, items)| format!("put {} in {}", items.join(" and "), dir.display()))
+        .collect();
+    let what = match files.len() {
+        1 => "a data file is missing".to_string(),
+        n => format!("{n} data files are missing"),
+    };
+    match reason {
+        None => format!("offline, and {what}: {}", places.join("; ")),
+        Some((url, why)) => format!(
+            "cannot reach {url} ({why}), and {what}: {}",
+            places.join("; ")
+        ),
+    }
+}
+
 impl ExperimentError {
     /// What to do about the error, when there is a fitting answer (where to put missing
     /// files). The binary prints it on a `hint:` line of its own.
-    pub fn hint(&self) -> Option<&str> {
+    pub fn hint(&self) -> Option<String> {
         match self {
-            ExperimentError::Data { hint, .. } => hint.as_deref(),
+            ExperimentError::Data { hint, .. } => hint.clone(),
+            ExperimentError::NoNetwork { reason, files } => {
+                let bytes: u64 = files.iter().map(|f| f.size).sum();
+                let size = format!("{:.1} MB", bytes as f64 / 1e6);
+                Some(match reason {
+                    None => format!(
+                        "without --offline and {OFFLINE}=1 they are fetched and verified ({size}); or point --data-dir / ML4A_DATA at a folder that has them",
+                        OFFLINE = crate::fetch::OFFLINE_ENV
+                    ),
+                    Some(_) => format!(
+                        "fetch them ({size}) where there is network, or set {MIRROR} to a mirror you can reach",
+                        MIRROR = crate::fetch::MIRROR_ENV
+                    ),
+                })
+            }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, dir: &str) -> MissingFile {
+        MissingFile {
+            name: name.into(),
+            dir: dir.into(),
+            url: format!("https://h/{name}"),
+            size: 2_500_000,
+        }
+    }
+
+    #[test]
+    fn missing_files_are_listed_once_grouped_by_folder() {
+        let e = ExperimentError::NoNetwork {
+            reason: None,
+            files: vec![
+                file("a.gz", "d/mnist"),
+                file("b.gz", "d/mnist"),
+                file("c.tar.gz", "d"),
+            ],
+        };
+        assert_eq!(
+            e.to_string(),
+            "offline, and 3 data files are missing: put a.gz (https://h/a.gz) and b.gz (https://h/b.gz) in d/mnist; put c.tar.gz (https://h/c.tar.gz) in d"
+        );
+        assert!(e.hint().unwrap().contains("(7.5 MB)"));
+        let e = ExperimentError::NoNetwork {
+            reason: Some(("http://m/a.gz".into(), "connection refused".into())),
+            files: vec![file("a.gz", "d/mnist")],
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot reach http://m/a.gz (connection refused), and a data file is missing: put a.gz (https://h/a.gz) in d/mnist"
+        );
+        assert!(e.hint().unwrap().contains("ML4A_MIRROR"));
     }
 }

@@ -5,6 +5,8 @@
 //!   numbers and targets beside them.
 //! - [`data`]: where data lives ([`DataDir`]: `--data-dir`, else `ML4A_DATA`, else `data/`) and
 //!   [`data::predict`], a model's probabilities over a [`datasets::Feed`].
+//! - [`fetch`]: data on first use, the official files a command needs fetched and verified
+//!   before it starts ([`DataDir::ensure`]), or named in one error when offline.
 //! - [`training`]: training with a model cache keyed by a hash of spec and data
 //!   ([`training::train`]).
 //! - [`analysis`]: evaluation on the held-out and test splits, templates, mistakes.
@@ -30,6 +32,7 @@ pub mod bench;
 pub mod data;
 pub mod demos;
 mod error;
+pub mod fetch;
 pub mod figures;
 pub mod io;
 pub mod pipeline;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use experiments::fetch::FetchPolicy;
 use experiments::pipeline::{self, PipelineOptions, Progress, Results};
 use experiments::report::{self, Reproduce};
 use experiments::spec::DataKind;
@@ -31,6 +32,9 @@ struct Common {
     /// Output directory.
     #[arg(long, default_value = "out")]
     out: PathBuf,
+    /// Never touch the network: missing data files are an error (also ML4A_OFFLINE=1).
+    #[arg(long)]
+    offline: bool,
 }
 
 #[derive(Subcommand)]
@@ -62,7 +66,8 @@ enum Command {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
         epochs: u64,
     },
-    /// Download and verify the official archives of MNIST and/or CIFAR-10 into the data directory.
+    /// Fetch and verify the official files of MNIST and/or CIFAR-10 into the data directory
+    /// (the other commands do this by themselves when files are missing).
     Download {
         /// Directory to fill (default: $ML4A_DATA, else data/).
         #[arg(long)]
@@ -90,6 +95,9 @@ enum Command {
         /// Measure ours only: the table has no ratios and no verdict.
         #[arg(long)]
         skip_peers: bool,
+        /// Never touch the network: missing data files are an error (also ML4A_OFFLINE=1).
+        #[arg(long)]
+        offline: bool,
         /// The peers' Python environment, created on first use.
         #[arg(long, default_value = "target/bench-venv")]
         venv: PathBuf,
@@ -242,8 +250,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     .collect::<Result<_, _>>()?
             };
             let specs: Vec<Spec> = ids.iter().map(|n| n.spec()).collect();
-            let run =
-                pipeline::train_and_analyse(&specs, &options(&common, true), &mut Bars::new())?;
+            let opts = options(&common, true);
+            fetch_data(&opts.data_dir, &specs, common.offline)?;
+            let run = pipeline::train_and_analyse(&specs, &opts, &mut Bars::new())?;
             let r = write_outputs(&run, &common.out)?;
             print!("{}", report::table(&r, report::RunKind::Chapter));
             println!("wrote {}", common.out.join("index.html").display());
@@ -255,47 +264,39 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         Command::Figures { common } => {
             let specs: Vec<Spec> = NetworkId::ALL.iter().map(|n| n.spec()).collect();
-            let run =
-                pipeline::train_and_analyse(&specs, &options(&common, false), &mut Bars::new())?;
+            let opts = options(&common, false);
+            fetch_data(&opts.data_dir, &specs, common.offline)?;
+            let run = pipeline::train_and_analyse(&specs, &opts, &mut Bars::new())?;
             write_outputs(&run, &common.out)?;
             println!("wrote {}", common.out.join("figures").display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Download { data_dir, dataset } => {
-            let dir = DataDir::resolve(data_dir.as_deref(), &working_dir()).0;
-            let (mnist, cifar) = match dataset.as_str() {
-                "mnist" => (true, false),
-                "cifar10" => (false, true),
-                "all" => (true, true),
+            let dir = DataDir::resolve(data_dir.as_deref(), &working_dir());
+            let kinds = match dataset.as_str() {
+                "mnist" => vec![DataKind::Mnist],
+                "cifar10" => vec![DataKind::Cifar10],
+                "all" => vec![DataKind::Mnist, DataKind::Cifar10],
                 s => usage(format!(
                     "--dataset must be mnist, cifar10 or all, not {s:?}"
                 ))?,
             };
-            let bar = ProgressBar::new(0);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{msg:>32} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
-                )
-                .expect("a valid template")
-                .progress_chars("=> "),
-            );
-            let mut show = |p: datasets::download::Progress<'_>| {
-                bar.set_message(p.file.to_string());
-                bar.set_length(p.total.unwrap_or(0));
-                bar.set_position(p.done);
-            };
-            if mnist {
-                datasets::mnist::download(&dir, &mut show)?;
+            let policy = FetchPolicy::from_env(false)?;
+            let fetched = ensure(&dir, &kinds, &policy)?;
+            if fetched.is_empty() {
+                println!("nothing to fetch: the data is in {}", dir.0.display());
+                return Ok(ExitCode::SUCCESS);
             }
-            if cifar {
-                datasets::cifar10::download(&dir, &mut show)?;
-            }
-            bar.finish_and_clear();
-            println!("data ready in {}", dir.display());
+            println!("data ready in {}", dir.0.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Sweep { common, epochs } => {
             let opts = options(&common, false);
+            ensure(
+                &opts.data_dir,
+                &[DataKind::Mnist],
+                &FetchPolicy::from_env(common.offline)?,
+            )?;
             let points = experiments::sweep::measure(
                 &opts.data_dir,
                 opts.cache_dir.as_deref(),
@@ -320,8 +321,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             data_dir,
             epochs,
             skip_peers,
+            offline,
             venv,
         } => {
+            let data_dir = DataDir::resolve(data_dir.as_deref(), &working_dir());
+            let specs: Vec<Spec> = NetworkId::ALL.iter().map(|n| n.spec()).collect();
+            fetch_data(&data_dir, &specs, offline)?;
             let python = if skip_peers {
                 None
             } else {
@@ -331,7 +336,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 ours: std::env::current_exe().context("finding this binary")?,
                 python,
                 peers_dir: venv.join("peers"),
-                data_dir: DataDir::resolve(data_dir.as_deref(), &working_dir()),
+                data_dir,
             };
             let cmp = bench::compare(&setup, &NetworkId::ALL, epochs as usize, &mut |m| {
                 eprintln!("{m}")
@@ -370,11 +375,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             };
             let spec =
                 experiments::spec::explore_spec(data, hidden.map(|h| h as usize), epochs as usize);
-            let run = pipeline::train_and_analyse(
-                std::slice::from_ref(&spec),
-                &options(&common, false),
-                &mut Bars::new(),
-            )?;
+            let opts = options(&common, false);
+            fetch_data(&opts.data_dir, std::slice::from_ref(&spec), common.offline)?;
+            let run =
+                pipeline::train_and_analyse(std::slice::from_ref(&spec), &opts, &mut Bars::new())?;
             let written = experiments::figures::write_explore(&run, &common.out.join("figures"))?;
             report::write_summaries(&run, &common.out)?;
             let r = report::reproduce(&run, run.total_seconds);
@@ -383,6 +387,131 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             print!("{}", report::table(&r, report::RunKind::Explore));
             println!("wrote {}", common.out.join("index.html").display());
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Fetches the official files `specs` need and `dir` lacks (see [`DataDir::ensure`]),
+/// showing progress on stderr.
+fn fetch_data(dir: &DataDir, specs: &[Spec], offline_flag: bool) -> Result<()> {
+    let policy = FetchPolicy::from_env(offline_flag)?;
+    let kinds: Vec<DataKind> = specs.iter().map(|s| s.data.clone()).collect();
+    ensure(dir, &kinds, &policy)?;
+    Ok(())
+}
+
+/// [`DataDir::ensure`] with progress on stderr; the paths fetched.
+fn ensure(dir: &DataDir, kinds: &[DataKind], policy: &FetchPolicy) -> Result<Vec<PathBuf>> {
+    let mut display = FetchDisplay::new();
+    Ok(dir.ensure(kinds, policy, &mut |p| display.show(p))?)
+}
+
+/// Fetch progress on stderr: a bar per file on a terminal (bytes, rate, time left), otherwise
+/// a few plain lines per file, so logs stay readable.
+struct FetchDisplay {
+    bar: Option<ProgressBar>,
+    terminal: bool,
+    /// The next quarter to report in plain lines, and when the transfer started.
+    next_quarter: u64,
+    started: std::time::Instant,
+    resumed_from: u64,
+}
+
+impl FetchDisplay {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        FetchDisplay {
+            bar: None,
+            terminal: std::io::stderr().is_terminal(),
+            next_quarter: 1,
+            started: std::time::Instant::now(),
+            resumed_from: 0,
+        }
+    }
+
+    fn show(&mut self, p: datasets::download::Progress<'_>) {
+        use datasets::download::Progress as P;
+        use indicatif::HumanBytes;
+        match p {
+            P::Started {
+                file,
+                url,
+                total,
+                resumed_from,
+            } => {
+                self.started = std::time::Instant::now();
+                self.resumed_from = resumed_from;
+                self.next_quarter = 1 + 4 * resumed_from / total.max(1);
+                if resumed_from > 0 {
+                    eprintln!(
+                        "fetch {file}: resuming at {} of {} from {url}",
+                        HumanBytes(resumed_from),
+                        HumanBytes(total)
+                    );
+                } else {
+                    eprintln!("fetch {file}: {} from {url}", HumanBytes(total));
+                }
+                if self.terminal {
+                    let bar = ProgressBar::new(total).with_position(resumed_from);
+                    bar.set_style(
+                        ProgressStyle::with_template(
+                            "{msg:>28} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta} left",
+                        )
+                        .expect("a valid template")
+                        .progress_chars("=> "),
+                    );
+                    bar.set_message(file.to_string());
+                    bar.reset_eta();
+                    self.bar = Some(bar);
+                }
+            }
+            P::Received { file, done, total } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_position(done);
+                    return;
+                }
+                // Small files get their start and end lines only.
+                if total < 1 << 20 || done >= total || done * 4 < self.next_quarter * total {
+                    return;
+                }
+                let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+                let rate = (done - self.resumed_from) as f64 / secs;
+                let left = (total - done.min(total)) as f64 / rate.max(1.0);
+                eprintln!(
+                    "fetch {file}: {}% ({} of {}, {}/s, {:.0} s left)",
+                    100 * done / total.max(1),
+                    HumanBytes(done),
+                    HumanBytes(total),
+                    HumanBytes(rate as u64),
+                    left
+                );
+                self.next_quarter = 1 + 4 * done / total.max(1);
+            }
+            P::Retrying { file, done, reason } => {
+                if let Some(bar) = self.bar.take() {
+                    bar.abandon();
+                }
+                eprintln!(
+                    "fetch {file}: {reason}; asking for the rest after {}",
+                    HumanBytes(done)
+                );
+            }
+            P::Verified {
+                file,
+                bytes,
+                by_content,
+            } => {
+                if let Some(bar) = self.bar.take() {
+                    bar.finish_and_clear();
+                }
+                let how = if by_content {
+                    "its decompressed content matches the official MD5 (a re-compressed copy)"
+                } else {
+                    "matches the official MD5"
+                };
+                eprintln!("fetch {file}: {} received, {how}", HumanBytes(bytes));
+            }
+            _ => {}
         }
     }
 }

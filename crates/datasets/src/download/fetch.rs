@@ -1,188 +1,369 @@
-//! The HTTP(S) side of [`download`](super): streaming, verifying and writing a file.
+//! The HTTP(S) side of [`download`](super): streaming into a partial file, resuming it with
+//! `Range` requests, verifying it, and renaming it into place.
 
-use std::fs;
-use std::io::{Read, Write};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use md5::{Digest, Md5};
 
-use super::{Progress, RemoteFile};
+use super::{Progress, RemoteFile, missing};
 use crate::{DatasetError, DatasetErrorKind};
 
-/// Downloads `url` to `dest`, checking that its MD5 is `md5_hex`. The bytes go to a temporary
-/// file in `dest`'s directory ([`atomicfile::AtomicFile`]), which becomes `dest` by rename only
-/// once complete and verified: on any failure nothing is left behind. `progress` is called after every chunk received.
+/// How many times a cut transfer is resumed within one fetch before giving up (the partial
+/// file stays, so the next run resumes it again).
+const MAX_RESUMES: u32 = 5;
+
+/// Downloads `url` to `dest` and checks it against `file`'s official checksum.
+///
+/// The bytes go to [`RemoteFile::partial_path`] first. A cut transfer is resumed with an HTTP
+/// `Range` request (up to a few times; a server that ignores `Range` sends the whole file
+/// again); a partial left by an earlier run is resumed too, and discarded if the result does
+/// not verify. Only a verified file is renamed onto `dest`. A file whose bytes differ from the
+/// official file's is still accepted when its decompressed content has the official content's
+/// MD5 ([`RemoteFile::content_md5`]). `progress` hears about every step.
 ///
 /// # Errors
-/// A [`DatasetError`] naming `dest` (or, when the server cannot be reached, its directory):
-/// [`DatasetErrorKind::Offline`] (saying which file to place where by hand),
-/// [`DatasetErrorKind::Http`] for an error status, [`DatasetErrorKind::Transfer`] for a cut
-/// or short transfer, [`DatasetErrorKind::Checksum`] for a mismatch, and
-/// [`DatasetErrorKind::Io`] when writing fails.
+/// A [`DatasetError`] naming `dest`: [`DatasetErrorKind::Unreachable`] when no connection can
+/// be made, [`DatasetErrorKind::Http`] for an error status, [`DatasetErrorKind::Transfer`]
+/// when the transfer keeps being cut or grows past twice the official size,
+/// [`DatasetErrorKind::Checksum`] for a file that does not match, [`DatasetErrorKind::Busy`]
+/// when another process is fetching the same file, and [`DatasetErrorKind::Io`] when writing
+/// fails. After a checksum or HTTP error nothing is left behind; after a cut, the partial file
+/// stays for the next attempt to resume.
 pub fn fetch_verified(
     url: &str,
-    md5_hex: &str,
+    file: &RemoteFile,
     dest: &Path,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<(), DatasetError> {
     let dir = parent_dir(dest);
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     fs::create_dir_all(&dir).map_err(|e| DatasetError::io(&dir, e))?;
-    let transfer = |reason: String| {
+    let part_path = file.partial_path(&dir.join(file.name));
+    let part = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(&part_path)
+        .map_err(|e| DatasetError::io(&part_path, e))?;
+    // Two runs appending to one partial file would interleave their bytes.
+    match part.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            return Err(DatasetError::new(dest, DatasetErrorKind::Busy));
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(DatasetError::io(&part_path, e)),
+    }
+    let mut job = Job {
+        url,
+        file,
+        dest,
+        part_path: &part_path,
+        part,
+    };
+    let result = job.run(progress);
+    if result.is_err() {
+        // Keep bytes worth resuming (after a cut or an unreachable server); drop the rest.
+        let keep = matches!(
+            result.as_ref().map_err(|e| &e.kind),
+            Err(DatasetErrorKind::Transfer { .. } | DatasetErrorKind::Unreachable { .. })
+        ) && job.len().is_ok_and(|n| n > 0);
+        if !keep {
+            let _ = fs::remove_file(&part_path);
+        }
+    }
+    result
+}
+
+/// Fetches every file of `files` missing from `dir` (see [`missing`](super::missing)) into
+/// `dir`, from its official URL or, given `mirror`, from the mirror's base URL with the same
+/// file name. Checksums always come from `files`.
+///
+/// # Errors
+/// As [`fetch_verified`], for the first file that fails.
+pub fn fetch_all(
+    files: &[RemoteFile],
+    dir: &Path,
+    mirror: Option<&str>,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<(), DatasetError> {
+    for file in missing(dir, files) {
+        let url = mirror.map_or_else(|| file.url.to_string(), |m| file.url_at(m));
+        fetch_verified(&url, file, &dir.join(file.name), progress)?;
+    }
+    Ok(())
+}
+
+/// One fetch in progress: the partial file, locked.
+struct Job<'a> {
+    url: &'a str,
+    file: &'a RemoteFile,
+    dest: &'a Path,
+    part_path: &'a Path,
+    part: File,
+}
+
+/// How one request ended, short of a whole body.
+enum Cut {
+    /// Worth asking again for the rest.
+    Resumable(String),
+    /// Not: the error to report.
+    Fatal(DatasetError),
+}
+
+impl Job<'_> {
+    fn len(&self) -> io::Result<u64> {
+        self.part.metadata().map(|m| m.len())
+    }
+
+    fn io(&self, e: io::Error) -> DatasetError {
+        DatasetError::io(self.part_path, e)
+    }
+
+    fn truncate(&mut self) -> Result<(), DatasetError> {
+        self.part.set_len(0).map_err(|e| self.io(e))
+    }
+
+    fn run(&mut self, progress: &mut dyn FnMut(Progress<'_>)) -> Result<(), DatasetError> {
+        let agent = ureq::Agent::new_with_config(
+            ureq::Agent::config_builder()
+                .timeout_connect(Some(Duration::from_secs(30)))
+                .timeout_per_read(Some(Duration::from_secs(60)))
+                .build(),
+        );
+        // A partial from an earlier run may belong to a file that has since changed: if the
+        // result does not verify, it is discarded and the file fetched once more from scratch.
+        let mut stale_possible = self.len().map_err(|e| self.io(e))? > 0;
+        let mut resumes = 0;
+        let mut connected = false;
+        loop {
+            match self.request(&agent, connected, progress) {
+                Ok(()) => {}
+                Err(Cut::Fatal(e)) => return Err(e),
+                Err(Cut::Resumable(reason)) => {
+                    connected = true;
+                    resumes += 1;
+                    let done = self.len().map_err(|e| self.io(e))?;
+                    if resumes > MAX_RESUMES {
+                        return Err(self.transfer_error(format!(
+                            "{reason}; gave up after {MAX_RESUMES} resumes, {done} bytes kept for the next run"
+                        )));
+                    }
+                    progress(Progress::Retrying {
+                        file: self.file.name,
+                        done,
+                        reason: &reason,
+                    });
+                    std::thread::sleep(Duration::from_millis(200 * u64::from(resumes)));
+                    continue;
+                }
+            }
+            connected = true;
+            match self.verify().map_err(|e| self.io(e))? {
+                Ok(by_content) => {
+                    self.part.sync_all().map_err(|e| self.io(e))?;
+                    fs::rename(self.part_path, self.dest)
+                        .map_err(|e| DatasetError::io(self.dest, e))?;
+                    progress(Progress::Verified {
+                        file: self.file.name,
+                        bytes: self.len().unwrap_or(0),
+                        by_content,
+                    });
+                    return Ok(());
+                }
+                Err(_) if stale_possible => {
+                    stale_possible = false;
+                    self.truncate()?;
+                }
+                Err(actual) => {
+                    return Err(DatasetError::new(
+                        self.dest,
+                        DatasetErrorKind::Checksum {
+                            url: self.url.to_string(),
+                            expected: self.file.md5.to_ascii_lowercase(),
+                            actual,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+
+    fn transfer_error(&self, reason: String) -> DatasetError {
         DatasetError::new(
-            dest,
+            self.dest,
             DatasetErrorKind::Transfer {
-                url: url.to_string(),
+                url: self.url.to_string(),
                 reason,
             },
         )
-    };
+    }
 
-    let config = ureq::Agent::config_builder()
-        .timeout_connect(Some(Duration::from_secs(30)))
-        .timeout_per_read(Some(Duration::from_secs(60)))
-        .build();
-    let agent = ureq::Agent::new_with_config(config);
-    let mut response = match agent.get(url).call() {
-        Ok(r) => r,
-        Err(ureq::Error::StatusCode(status)) => {
-            return Err(DatasetError::new(
-                dest,
-                DatasetErrorKind::Http {
-                    url: url.to_string(),
-                    status,
-                },
-            ));
+    /// One GET for what the partial file lacks, appended to it.
+    fn request(
+        &mut self,
+        agent: &ureq::Agent,
+        connected_before: bool,
+        progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<(), Cut> {
+        let have = self.len().map_err(|e| Cut::Fatal(self.io(e)))?;
+        let mut request = agent.get(self.url);
+        if have > 0 {
+            request = request.header("Range", format!("bytes={have}-"));
         }
-        Err(
-            e @ (ureq::Error::Io(_)
-            | ureq::Error::HostNotFound
-            | ureq::Error::ConnectionFailed
-            | ureq::Error::Timeout(_)
-            | ureq::Error::Tls(_)),
-        ) => {
-            return Err(DatasetError::new(
-                &dir,
-                DatasetErrorKind::Offline {
-                    url: url.to_string(),
-                    reason: e.to_string(),
-                    files: vec![name],
-                },
-            ));
-        }
-        Err(e) => return Err(transfer(e.to_string())),
-    };
-
-    let total = response.body().content_length();
-    let mut reader = response.body_mut().as_reader();
-    // Nothing appears at `dest` until the whole file has arrived and matched its checksum; on
-    // any failure the temporary is dropped, and with it the partial download.
-    let mut tmp =
-        atomicfile::AtomicFile::create(dest).map_err(|e| DatasetError::io(&dir, e.into()))?;
-    let mut hasher = Md5::new();
-    let mut done = 0u64;
-    let mut buf = vec![0u8; 1 << 16];
-    progress(Progress {
-        file: &name,
-        done,
-        total,
-    });
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(transfer(format!("{e} after {done} bytes"))),
+        let mut response = match request.call() {
+            Ok(r) => r,
+            // The partial already holds the whole file (or more): verification decides.
+            Err(ureq::Error::StatusCode(416)) if have > 0 => return Ok(()),
+            Err(ureq::Error::StatusCode(status)) => {
+                return Err(Cut::Fatal(DatasetError::new(
+                    self.dest,
+                    DatasetErrorKind::Http {
+                        url: self.url.to_string(),
+                        status,
+                    },
+                )));
+            }
+            Err(
+                e @ (ureq::Error::Io(_)
+                | ureq::Error::HostNotFound
+                | ureq::Error::ConnectionFailed
+                | ureq::Error::Timeout(_)
+                | ureq::Error::Tls(_)),
+            ) => {
+                // The first contact failing means no network or no server; later, a server
+                // that was there a moment ago is worth asking again.
+                if connected_before {
+                    return Err(Cut::Resumable(e.to_string()));
+                }
+                return Err(Cut::Fatal(DatasetError::new(
+                    self.dest,
+                    DatasetErrorKind::Unreachable {
+                        url: self.url.to_string(),
+                        reason: e.to_string(),
+                    },
+                )));
+            }
+            Err(e) => return Err(Cut::Fatal(self.transfer_error(e.to_string()))),
         };
-        hasher.update(&buf[..n]);
-        tmp.write_all(&buf[..n])
-            .map_err(|e| DatasetError::io(dest, e))?;
-        done += n as u64;
-        progress(Progress {
-            file: &name,
-            done,
+        let body_len = response.body().content_length();
+        let (start, total) = if response.status().as_u16() == 206 {
+            let range = response
+                .headers()
+                .get("content-range")
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_content_range);
+            match range {
+                Some((start, total)) if start == have => {
+                    (start, total.unwrap_or(have + body_len.unwrap_or(0)))
+                }
+                _ => {
+                    return Err(Cut::Fatal(self.transfer_error(format!(
+                        "asked for bytes {have}- and got a different range"
+                    ))));
+                }
+            }
+        } else {
+            // The server ignored the range: it sends the whole file, so start over.
+            if have > 0 {
+                self.truncate().map_err(Cut::Fatal)?;
+            }
+            (0, body_len.unwrap_or(self.file.size))
+        };
+        let cap = self.file.size.saturating_mul(2).saturating_add(1 << 20);
+        if total > cap {
+            return Err(Cut::Fatal(self.transfer_error(format!(
+                "the server announces {total} bytes, and the official file has {}",
+                self.file.size
+            ))));
+        }
+        progress(Progress::Started {
+            file: self.file.name,
+            url: self.url,
             total,
+            resumed_from: start,
         });
+        let mut reader = response.body_mut().as_reader();
+        let mut done = start;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(Cut::Resumable(format!("{e} after {done} of {total} bytes")));
+                }
+            };
+            if done + n as u64 > cap {
+                return Err(Cut::Fatal(self.transfer_error(format!(
+                    "more than {cap} bytes arrived, and the official file has {}",
+                    self.file.size
+                ))));
+            }
+            self.part
+                .write_all(&buf[..n])
+                .map_err(|e| Cut::Fatal(self.io(e)))?;
+            done += n as u64;
+            progress(Progress::Received {
+                file: self.file.name,
+                done,
+                total,
+            });
+        }
+        if done != total {
+            return Err(Cut::Resumable(format!(
+                "the connection closed after {done} of {total} bytes"
+            )));
+        }
+        Ok(())
     }
-    if let Some(t) = total
-        && t != done
-    {
-        return Err(transfer(format!("received {done} of {t} bytes")));
+
+    /// `Ok(by_content)` when the partial file is the official file (byte for byte, or by its
+    /// decompressed content); `Err(md5)` with its MD5 otherwise.
+    fn verify(&mut self) -> io::Result<Result<bool, String>> {
+        let actual = md5_of(File::open(self.part_path)?)?;
+        if actual.eq_ignore_ascii_case(self.file.md5) {
+            return Ok(Ok(false));
+        }
+        if let Some(content) = self.file.content_md5 {
+            let decoded = flate2::read::MultiGzDecoder::new(File::open(self.part_path)?);
+            // Not gzip, or damaged: it is simply not the official content.
+            if md5_of(decoded).is_ok_and(|m| m.eq_ignore_ascii_case(content)) {
+                return Ok(Ok(true));
+            }
+        }
+        Ok(Err(actual))
     }
-    let actual = hex::encode(hasher.finalize());
-    if !actual.eq_ignore_ascii_case(md5_hex) {
-        return Err(DatasetError::new(
-            dest,
-            DatasetErrorKind::Checksum {
-                url: url.to_string(),
-                expected: md5_hex.to_ascii_lowercase(),
-                actual,
-            },
-        ));
-    }
-    tmp.commit().map_err(|e| DatasetError::io(dest, e.into()))?;
-    Ok(())
 }
 
-/// Downloads every file of `files` from `base_url` (the name is appended, with a `/` between
-/// when needed) into `dir`, skipping files already present there, raw or gzip (`x.gz` counts as
-/// present when `x` exists). Each file is fetched with [`fetch_verified`].
-///
-/// # Errors
-/// As [`fetch_verified`]; when the server cannot be reached, the
-/// [`DatasetErrorKind::Offline`] error names `dir` and every file still missing, so one message
-/// says what to place where.
-pub fn fetch_all(
-    base_url: &str,
-    files: &[RemoteFile],
-    dir: &Path,
-    progress: &mut dyn FnMut(Progress<'_>),
-) -> Result<(), DatasetError> {
-    for file in files {
-        if is_present(dir, file.name) {
-            continue;
-        }
-        let url = join_url(base_url, file.name);
-        match fetch_verified(&url, file.md5, &dir.join(file.name), progress) {
-            Ok(()) => {}
-            Err(DatasetError {
-                kind: DatasetErrorKind::Offline { url, reason, .. },
-                ..
-            }) => {
-                let files = files
-                    .iter()
-                    .filter(|f| !is_present(dir, f.name))
-                    .map(|f| f.name.to_string())
-                    .collect();
-                return Err(DatasetError::new(
-                    dir,
-                    DatasetErrorKind::Offline { url, reason, files },
-                ));
-            }
+/// The MD5 of everything `r` yields, lowercase hex.
+fn md5_of(mut r: impl Read) -> io::Result<String> {
+    let mut hasher = Md5::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(())
+    Ok(hex::encode(hasher.finalize()))
 }
 
-/// Whether `name` (or, for `x.gz`, `x`) exists in `dir`.
-fn is_present(dir: &Path, name: &str) -> bool {
-    dir.join(name).exists()
-        || name
-            .strip_suffix(".gz")
-            .is_some_and(|raw| dir.join(raw).exists())
-}
-
-fn join_url(base: &str, name: &str) -> String {
-    if base.ends_with('/') {
-        format!("{base}{name}")
-    } else {
-        format!("{base}/{name}")
-    }
+/// `bytes START-END/TOTAL` (TOTAL may be `*`): the start and, when given, the total.
+fn parse_content_range(v: &str) -> Option<(u64, Option<u64>)> {
+    let rest = v.trim().strip_prefix("bytes")?.trim_start();
+    let (range, total) = rest.split_once('/')?;
+    let (start, _end) = range.split_once('-')?;
+    let start = start.trim().parse().ok()?;
+    let total = match total.trim() {
+        "*" => None,
+        t => Some(t.parse().ok()?),
+    };
+    Some((start, total))
 }
 
 fn parent_dir(path: &Path) -> PathBuf {
@@ -193,259 +374,25 @@ fn parent_dir(path: &Path) -> PathBuf {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use std::io::BufRead;
-    use std::net::{TcpListener, TcpStream};
-    use std::thread;
-    use std::time::Instant;
-
-    /// What the loopback server answers for a path.
-    #[derive(Clone)]
-    pub(crate) enum Reply {
-        /// 200 with these bytes.
-        Ok(Vec<u8>),
-        /// 200 announcing these bytes, but the connection closes after the first `n`.
-        Cut(Vec<u8>, usize),
-    }
-
-    /// Starts a loopback HTTP/1.1 server on 127.0.0.1 answering `routes` (anything else: 404).
-    /// It serves at most `max_connections` connections and stops by itself after 20 s.
-    pub(crate) fn serve(routes: Vec<(&'static str, Reply)>, max_connections: usize) -> String {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}/", listener.local_addr().unwrap());
-        listener.set_nonblocking(true).unwrap();
-        thread::spawn(move || {
-            let deadline = Instant::now() + Duration::from_secs(20);
-            let mut served = 0;
-            while served < max_connections && Instant::now() < deadline {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        served += 1;
-                        answer(stream, &routes);
-                    }
-                    Err(_) => thread::sleep(Duration::from_millis(2)),
-                }
-            }
-        });
-        base
-    }
-
-    fn answer(mut stream: TcpStream, routes: &[(&'static str, Reply)]) {
-        stream.set_nonblocking(false).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
-        let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).is_err() {
-            return;
-        }
-        // Skip the headers.
-        let mut line = String::new();
-        while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-            line.clear();
-        }
-        let path = request_line.split_whitespace().nth(1).unwrap_or("");
-        let reply = routes
-            .iter()
-            .find(|(p, _)| path == format!("/{p}"))
-            .map(|(_, r)| r.clone());
-        let head = |len: usize| {
-            format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n")
-        };
-        let _ = match reply {
-            Some(Reply::Ok(body)) => stream
-                .write_all(head(body.len()).as_bytes())
-                .and_then(|_| stream.write_all(&body)),
-            Some(Reply::Cut(body, n)) => stream
-                .write_all(head(body.len()).as_bytes())
-                .and_then(|_| stream.write_all(&body[..n])),
-            None => stream.write_all(
-                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            ),
-        };
-        let _ = stream.flush();
-        let _ = stream.shutdown(std::net::Shutdown::Both);
-    }
-
-    pub(crate) fn md5_hex(bytes: &[u8]) -> String {
-        hex::encode(Md5::digest(bytes))
-    }
-
-    fn payload(n: usize) -> Vec<u8> {
-        (0..n).map(|i| (i * 7 % 253) as u8).collect()
-    }
-
-    fn files_in(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
 
     #[test]
-    fn good_transfer_is_verified_and_reported() {
-        let body = payload(300_000);
-        let base = serve(vec![("a.bin", Reply::Ok(body.clone()))], 1);
-        let dir = tempfile::tempdir().unwrap();
-        let dest = dir.path().join("a.bin");
-        let mut seen = Vec::new();
-        fetch_verified(&format!("{base}a.bin"), &md5_hex(&body), &dest, &mut |p| {
-            seen.push((p.file.to_string(), p.done, p.total))
-        })
-        .unwrap();
-        assert_eq!(fs::read(&dest).unwrap(), body);
-        assert_eq!(files_in(dir.path()), ["a.bin"]);
-        assert_eq!(seen.first(), Some(&("a.bin".to_string(), 0, Some(300_000))));
+    fn content_ranges_parse() {
         assert_eq!(
-            seen.last(),
-            Some(&("a.bin".to_string(), 300_000, Some(300_000)))
+            parse_content_range("bytes 100-199/200"),
+            Some((100, Some(200)))
         );
-        assert!(
-            seen.windows(2).all(|w| w[0].1 <= w[1].1),
-            "progress never goes back"
-        );
+        assert_eq!(parse_content_range("bytes 5-9/*"), Some((5, None)));
+        assert_eq!(parse_content_range("bytes */200"), None);
+        assert_eq!(parse_content_range("items 1-2/3"), None);
     }
 
     #[test]
-    fn checksum_mismatch_leaves_nothing() {
-        let body = payload(1000);
-        let base = serve(vec![("a.bin", Reply::Ok(body))], 1);
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("{base}a.bin");
-        let e = fetch_verified(
-            &url,
-            &md5_hex(b"other"),
-            &dir.path().join("a.bin"),
-            &mut |_| {},
-        )
-        .unwrap_err();
-        match &e.kind {
-            DatasetErrorKind::Checksum {
-                url: u,
-                expected,
-                actual,
-            } => {
-                assert_eq!(u, &url);
-                assert_eq!(expected, &md5_hex(b"other"));
-                assert_eq!(actual, &md5_hex(&payload(1000)));
-            }
-            other => panic!("unexpected {other}"),
-        }
-        assert!(files_in(dir.path()).is_empty());
-    }
-
-    #[test]
-    fn cut_connection_leaves_nothing() {
-        let body = payload(200_000);
-        let md5 = md5_hex(&body);
-        let base = serve(vec![("a.bin", Reply::Cut(body, 70_000))], 1);
-        let dir = tempfile::tempdir().unwrap();
-        let e = fetch_verified(
-            &format!("{base}a.bin"),
-            &md5,
-            &dir.path().join("a.bin"),
-            &mut |_| {},
-        )
-        .unwrap_err();
-        assert!(matches!(e.kind, DatasetErrorKind::Transfer { .. }), "{e}");
-        assert!(files_in(dir.path()).is_empty());
-    }
-
-    #[test]
-    fn not_found_names_the_url() {
-        let base = serve(vec![], 1);
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("{base}missing.gz");
-        let e =
-            fetch_verified(&url, "00", &dir.path().join("missing.gz"), &mut |_| {}).unwrap_err();
-        assert!(
-            matches!(e.kind, DatasetErrorKind::Http { status: 404, .. }),
-            "{e}"
+    fn md5_of_known_input() {
+        assert_eq!(
+            md5_of(&b"abc"[..]).unwrap(),
+            "900150983cd24fb0d6963f7d28e17f72"
         );
-        assert!(e.to_string().contains(&url), "{e}");
-        assert!(files_in(dir.path()).is_empty());
-    }
-
-    #[test]
-    fn unreachable_server_says_what_to_place_where() {
-        // A port that was just free: nothing listens there, so the connection is refused.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir = tempfile::tempdir().unwrap();
-        let files = [
-            RemoteFile {
-                name: "a.gz",
-                md5: "00",
-            },
-            RemoteFile {
-                name: "b.gz",
-                md5: "00",
-            },
-            RemoteFile {
-                name: "c.gz",
-                md5: "00",
-            },
-        ];
-        fs::write(dir.path().join("b"), b"raw copy of b").unwrap();
-        let e = fetch_all(
-            &format!("http://127.0.0.1:{port}"),
-            &files,
-            dir.path(),
-            &mut |_| {},
-        )
-        .unwrap_err();
-        assert_eq!(e.path, dir.path());
-        match &e.kind {
-            DatasetErrorKind::Offline { url, files, .. } => {
-                assert_eq!(url, &format!("http://127.0.0.1:{port}/a.gz"));
-                assert_eq!(files, &["a.gz", "c.gz"]);
-            }
-            other => panic!("unexpected {other}"),
-        }
-        let msg = e.to_string();
-        assert!(
-            msg.contains("a.gz, c.gz") && msg.contains(&dir.path().display().to_string()),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn fetch_all_fetches_what_is_missing() {
-        let (a, b) = (payload(5000), payload(7000));
-        let base = serve(
-            vec![
-                ("a.gz", Reply::Ok(a.clone())),
-                ("b.gz", Reply::Ok(b.clone())),
-            ],
-            1,
-        );
-        let dir = tempfile::tempdir().unwrap();
-        // `a` is present (raw), so only b.gz is requested: the server serves one connection.
-        fs::write(dir.path().join("a"), b"local").unwrap();
-        let files = [
-            RemoteFile {
-                name: "a.gz",
-                md5: "will-not-be-checked",
-            },
-            RemoteFile {
-                name: "b.gz",
-                md5: Box::leak(md5_hex(&b).into_boxed_str()),
-            },
-        ];
-        let mut calls = 0;
-        fetch_all(base.trim_end_matches('/'), &files, dir.path(), &mut |_| {
-            calls += 1
-        })
-        .unwrap();
-        assert_eq!(files_in(dir.path()), ["a", "b.gz"]);
-        assert_eq!(fs::read(dir.path().join("b.gz")).unwrap(), b);
-        assert!(calls >= 2);
     }
 }
