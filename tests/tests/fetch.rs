@@ -489,7 +489,7 @@ fn the_binary_offline_or_without_a_server_names_what_to_fetch() {
         (
             &offline,
             "error: offline, and 5 data files are missing: put ",
-            "without --offline",
+            "drop --offline",
         ),
         (
             &down,

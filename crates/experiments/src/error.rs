@@ -98,7 +98,7 @@ fn no_network_message(reason: Option<&(String, String)>, files: &[MissingFile]) 
     }
     let places: Vec<String> = groups
         .iter()
-        .map(|(dir, items)| format!("put {} in {}", items.join(" and "), dir.display()))
+        .map(|(dir, items)| format!("put {} in {}", and_list(items), dir.display()))
         .collect();
     let what = match files.len() {
         1 => "a data file is missing".to_string(),
@@ -113,6 +113,15 @@ fn no_network_message(reason: Option<&(String, String)>, files: &[MissingFile]) 
     }
 }
 
+/// "a", "a and b", "a, b and c".
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 impl ExperimentError {
     /// What to do about the error, when there is a fitting answer (where to put missing
     /// files). The binary prints it on a `hint:` line of its own.
@@ -124,7 +133,7 @@ impl ExperimentError {
                 let size = format!("{:.1} MB", bytes as f64 / 1e6);
                 Some(match reason {
                     None => format!(
-                        "without --offline and {OFFLINE}=1 they are fetched and verified ({size}); or point --data-dir / ML4A_DATA at a folder that has them",
+                        "drop --offline (and {OFFLINE}) to have them fetched and verified ({size}), or point --data-dir / ML4A_DATA at a folder that has them",
                         OFFLINE = crate::fetch::OFFLINE_ENV
                     ),
                     Some(_) => format!(
@@ -158,14 +167,15 @@ mod tests {
             files: vec![
                 file("a.gz", "d/mnist"),
                 file("b.gz", "d/mnist"),
+                file("b2.gz", "d/mnist"),
                 file("c.tar.gz", "d"),
             ],
         };
         assert_eq!(
             e.to_string(),
-            "offline, and 3 data files are missing: put a.gz (https://h/a.gz) and b.gz (https://h/b.gz) in d/mnist; put c.tar.gz (https://h/c.tar.gz) in d"
+            "offline, and 4 data files are missing: put a.gz (https://h/a.gz), b.gz (https://h/b.gz) and b2.gz (https://h/b2.gz) in d/mnist; put c.tar.gz (https://h/c.tar.gz) in d"
         );
-        assert!(e.hint().unwrap().contains("(7.5 MB)"));
+        assert!(e.hint().unwrap().contains("(10.0 MB)"));
         let e = ExperimentError::NoNetwork {
             reason: Some(("http://m/a.gz".into(), "connection refused".into())),
             files: vec![file("a.gz", "d/mnist")],
