@@ -63,6 +63,18 @@ impl Activation {
         }
     }
 
+    /// The activation named `name` (as [`name`](Activation::name) writes it), if any.
+    pub fn from_name(name: &str) -> Option<Activation> {
+        [
+            Activation::Identity,
+            Activation::Sigmoid,
+            Activation::Tanh,
+            Activation::Relu,
+        ]
+        .into_iter()
+        .find(|a| a.name() == name.trim().to_ascii_lowercase())
+    }
+
     /// The lower-case name used in specs and reports.
     pub fn name(self) -> &'static str {
         match self {

@@ -5,11 +5,13 @@
 //! [`Architecture`]. [`train`] runs seeded, shuffled mini-batch SGD ([`SgdConfig`]) over any
 //! [`BatchSource`] and reports each epoch to a callback (the CLI turns it into a progress bar).
 //! [`Mlp::params`] lists parameters by name in a fixed order for introspection, and
-//! [`checkpoint`] saves and loads them.
+//! [`checkpoint`] saves and loads them; [`safetensors`] reads dense networks saved by PyTorch,
+//! JAX or Keras and writes ours so they load there.
 //!
 //! Every gradient is checked against central finite differences in the tests.
 //!
-//! This crate knows no dataset, image or file format other than its own checkpoint.
+//! This crate knows no dataset or image, and no file format other than its own checkpoint and
+//! safetensors.
 //!
 //! # Debug builds
 //! Training in an unoptimised build runs about 50 times slower. This workspace optimises its
@@ -56,6 +58,7 @@ pub mod init;
 pub mod loss;
 mod mlp;
 pub mod optim;
+pub mod safetensors;
 mod train;
 
 pub use activation::Activation;
