@@ -158,6 +158,18 @@ impl Dataset {
         &self.classes
     }
 
+    /// The same images and labels under other class names (a model's own names for them).
+    ///
+    /// # Errors
+    /// [`DatasetErrorKind::ClassNames`] for an empty list or more than 256 names,
+    /// [`DatasetErrorKind::LabelOutOfRange`] when a label has no name in `classes`.
+    pub fn with_classes(mut self, classes: Vec<String>) -> Result<Dataset, DatasetErrorKind> {
+        check_classes(&classes)?;
+        check_labels(self.all().labels(), classes.len())?;
+        self.classes = classes.into();
+        Ok(self)
+    }
+
     /// Number of classes; every label is below it.
     pub fn num_classes(&self) -> usize {
         self.classes.len()
@@ -483,6 +495,18 @@ impl Loaded {
             Split::HeldOut => self.train.view(self.splits.held_out.clone()),
             Split::Test => self.test.all(),
         }
+    }
+
+    /// The same data under other class names (see [`Dataset::with_classes`]).
+    ///
+    /// # Errors
+    /// As [`Dataset::with_classes`], for the training or the test set.
+    pub fn with_classes(self, classes: Vec<String>) -> Result<Loaded, DatasetErrorKind> {
+        Ok(Loaded {
+            train: self.train.with_classes(classes.clone())?,
+            test: self.test.with_classes(classes)?,
+            splits: self.splits,
+        })
     }
 
     /// The training and test sets.

@@ -24,6 +24,12 @@ pub enum ExperimentError {
         /// Every file still missing.
         files: Vec<MissingFile>,
     },
+    /// A safetensors model could not be read or written.
+    #[error(transparent)]
+    Safetensors(#[from] nn::safetensors::SafetensorsError),
+    /// An imported model does not fit the dataset it is to be looked at with.
+    #[error("{0}")]
+    Mismatch(String),
     /// A checkpoint could not be read or written.
     #[error(transparent)]
     Checkpoint(#[from] nn::checkpoint::CheckpointError),

@@ -14,6 +14,8 @@
 //!   giving [`pipeline::Results`]).
 //! - [`figures`] and [`report`]: the chapter's figures by name, `reproduce.json`, summaries and
 //!   `index.html`.
+//! - [`import`]: a model trained elsewhere (safetensors) analysed like one trained here
+//!   ([`import::analyse_imported`]).
 //! - [`sweep`]: a claim of the chapter checked, accuracy against hidden width and depth.
 //!
 //! This is the only crate that knows where data lives. The binary (`src/main.rs`) parses the
@@ -33,6 +35,7 @@ pub mod data;
 pub mod demos;
 mod error;
 pub mod fetch;
+pub mod import;
 pub mod figures;
 pub mod io;
 pub mod pipeline;

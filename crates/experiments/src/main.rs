@@ -37,6 +37,31 @@ struct Common {
     offline: bool,
 }
 
+/// `explore --model`: a model trained elsewhere, looked inside without training.
+#[derive(clap::Args, Clone)]
+struct ImportArgs {
+    /// A dense network saved as safetensors (PyTorch, JAX, Keras, or ours): analysed as it is,
+    /// without training.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Class names, comma-separated, or a file with one name a line.
+    #[arg(long, requires = "model")]
+    labels: Option<String>,
+    /// How the model expects its inputs: unit (x/255, the default), centred, MEAN,STD, or
+    /// M1,M2,M3/S1,S2,S3 per channel.
+    #[arg(long, requires = "model")]
+    input_scale: Option<String>,
+    /// The hidden layers' activation, when the file does not record it.
+    #[arg(long, requires = "model", value_parser = ["relu", "sigmoid", "tanh", "identity"])]
+    activation: Option<String>,
+    /// The layer names in order (fc1,fc2,fc3), when their names do not tell.
+    #[arg(long, requires = "model", value_delimiter = ',')]
+    layers: Vec<String>,
+    /// The weights are stored inputs x outputs (Flax and Keras kernels).
+    #[arg(long, requires = "model")]
+    transpose: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Train all four networks afresh, check them against the chapter, write every figure and report.
@@ -60,11 +85,13 @@ enum Command {
         #[arg(long)]
         dataset: String,
         /// Hidden units, 1 to 4096 (none: a 1-layer network).
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096), conflicts_with = "model")]
         hidden: Option<u64>,
         /// Training epochs, 1 to 1000.
-        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000), conflicts_with = "model")]
         epochs: u64,
+        #[command(flatten)]
+        import: ImportArgs,
     },
     /// Fetch and verify the official files of MNIST and/or CIFAR-10 into the data directory
     /// (the other commands do this by themselves when files are missing).
@@ -362,6 +389,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             dataset,
             hidden,
             epochs,
+            import,
         } => {
             let data = match dataset.as_str() {
                 "mnist" => DataKind::Mnist,
@@ -377,10 +405,17 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 experiments::spec::explore_spec(data, hidden.map(|h| h as usize), epochs as usize);
             let opts = options(&common, false);
             fetch_data(&opts.data_dir, std::slice::from_ref(&spec), common.offline)?;
-            let run =
-                pipeline::train_and_analyse(std::slice::from_ref(&spec), &opts, &mut Bars::new())?;
+            let run = match import_request(&import, &spec.data)? {
+                Some(req) => experiments::import::analyse_imported(&req, &opts.data_dir)?,
+                None => pipeline::train_and_analyse(
+                    std::slice::from_ref(&spec),
+                    &opts,
+                    &mut Bars::new(),
+                )?,
+            };
             let written = experiments::figures::write_explore(&run, &common.out.join("figures"))?;
             report::write_summaries(&run, &common.out)?;
+            experiments::demos::write(&run, &common.out)?;
             let r = report::reproduce(&run, run.total_seconds);
             experiments::io::write_json(&common.out.join("explore.json"), &r)?;
             report::write_index(&run, &r, &common.out, &written)?;
@@ -389,6 +424,39 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The import `explore --model` asks for, its arguments checked; `None` without `--model`.
+fn import_request(
+    a: &ImportArgs,
+    data: &DataKind,
+) -> Result<Option<experiments::import::ImportRequest>> {
+    let Some(model) = &a.model else {
+        return Ok(None);
+    };
+    let labels = a
+        .labels
+        .as_deref()
+        .map(experiments::import::parse_labels)
+        .transpose()
+        .map_err(ExperimentError::Usage)?;
+    let input_scaling = a
+        .input_scale
+        .as_deref()
+        .map(experiments::import::parse_input_scale)
+        .transpose()
+        .map_err(ExperimentError::Usage)?;
+    Ok(Some(experiments::import::ImportRequest {
+        model: model.clone(),
+        data: data.clone(),
+        options: nn::safetensors::ImportOptions {
+            activation: a.activation.as_deref().and_then(nn::Activation::from_name),
+            layers: (!a.layers.is_empty()).then(|| a.layers.clone()),
+            transpose: a.transpose,
+        },
+        input_scaling,
+        labels,
+    }))
 }
 
 /// Fetches the official files `specs` need and `dir` lacks (see [`DataDir::ensure`]),

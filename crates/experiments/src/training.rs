@@ -141,6 +141,7 @@ fn store(t: &Trained, dir: &Path) -> Result<(), ExperimentError> {
         checkpoint::save(m, &snapshot_path(dir, e))?;
     }
     checkpoint::save(&t.model, &dir.join("model.ckpt"))?;
+    export(t, dir)?;
     let record = RunRecord {
         key: t.key.clone(),
         spec: t.spec.clone(),
@@ -153,6 +154,32 @@ fn store(t: &Trained, dir: &Path) -> Result<(), ExperimentError> {
         source,
     })?;
     write_atomic(&dir.join("run.json"), &json)
+}
+
+/// The file name of a cache entry's model in safetensors form, beside `model.ckpt`.
+pub const SAFETENSORS_FILE: &str = "model.safetensors";
+
+/// Writes `t`'s model as `dir/model.safetensors`, for PyTorch and anyone else
+/// (`nn::safetensors`), with what it takes to read it back the same way: its id, dataset and
+/// input scaling.
+fn export(t: &Trained, dir: &Path) -> Result<(), ExperimentError> {
+    let scaling = serde_json::to_string(&t.spec.input_scaling).map_err(|source| {
+        ExperimentError::Json {
+            what: "input scaling".into(),
+            source,
+        }
+    })?;
+    let dataset = match &t.spec.data {
+        crate::spec::DataKind::Idx(d) => format!("idx:{}", d.display()),
+        other => other.name().to_string(),
+    };
+    let meta = std::collections::BTreeMap::from([
+        (crate::import::ID_KEY.to_string(), t.spec.id.clone()),
+        (crate::import::DATASET_KEY.to_string(), dataset),
+        (crate::import::SCALING_KEY.to_string(), scaling),
+    ]);
+    nn::safetensors::save(&t.model, &meta, &dir.join(SAFETENSORS_FILE))?;
+    Ok(())
 }
 
 /// A complete, matching cache entry, or `None` (then the caller trains and overwrites it).
@@ -172,7 +199,7 @@ fn load_cached(spec: &Spec, data: &Loaded, key: &str, dir: &Path) -> Option<Trai
     let snapshots = (0..=record.epochs.len())
         .map(|e| checkpoint::load(&snapshot_path(dir, e), Some(&arch)).ok())
         .collect::<Option<Vec<_>>>()?;
-    Some(Trained {
+    let trained = Trained {
         spec: spec.clone(),
         model,
         epochs: record.epochs,
@@ -181,5 +208,11 @@ fn load_cached(spec: &Spec, data: &Loaded, key: &str, dir: &Path) -> Option<Trai
         model_sha256: record.model_sha256,
         key: key.to_string(),
         from_cache: true,
-    })
+    };
+    // Entries cached before models were exported get their safetensors file now; one that
+    // cannot be written leaves the entry unusable, so the model is trained and stored again.
+    if !dir.join(SAFETENSORS_FILE).exists() {
+        export(&trained, dir).ok()?;
+    }
+    Some(trained)
 }
