@@ -46,7 +46,10 @@ pub struct ImportRequest {
 /// The model file's error (naming the file and tensor), the dataset's, or
 /// [`ExperimentError::Mismatch`] when the model's inputs or outputs do not fit the dataset
 /// (naming both shapes).
-pub fn analyse_imported(req: &ImportRequest, data_dir: &DataDir) -> Result<Results, ExperimentError> {
+pub fn analyse_imported(
+    req: &ImportRequest,
+    data_dir: &DataDir,
+) -> Result<Results, ExperimentError> {
     let start = Instant::now();
     let imported = nn::safetensors::read(&req.model, &req.options)?;
     let mut loaded = data_dir.load(&req.data)?;
@@ -120,7 +123,10 @@ pub fn analyse_imported(req: &ImportRequest, data_dir: &DataDir) -> Result<Resul
     })
 }
 
-fn scaling_from_metadata(imported: &Imported, path: &Path) -> Result<InputScaling, ExperimentError> {
+fn scaling_from_metadata(
+    imported: &Imported,
+    path: &Path,
+) -> Result<InputScaling, ExperimentError> {
     match imported.metadata.get(SCALING_KEY) {
         None => Ok(InputScaling::UnitRange),
         Some(json) => serde_json::from_str(json).map_err(|e| {
@@ -147,11 +153,20 @@ fn imported_spec(req: &ImportRequest, imported: &Imported, input_scaling: InputS
         .cloned()
         .unwrap_or(stem)
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let mut spec = crate::spec::explore_spec(
         req.data.clone(),
-        arch.layers.first().filter(|_| arch.layers.len() > 1).map(|l| l.units),
+        arch.layers
+            .first()
+            .filter(|_| arch.layers.len() > 1)
+            .map(|l| l.units),
         1,
     );
     spec.id = id;
@@ -264,7 +279,9 @@ mod tests {
             }))
         );
         let per = parse_input_scale("0.49,0.48,0.45/0.25,0.24,0.26").unwrap();
-        assert!(matches!(&per, InputScaling::Standardize(s) if s.mean.len() == 3 && s.std[2] == 0.26));
+        assert!(
+            matches!(&per, InputScaling::Standardize(s) if s.mean.len() == 3 && s.std[2] == 0.26)
+        );
         for bad in ["", "0.5", "0.1,0", "1,2,3", "a,b", "0.1,0.2/0.3", "nan,1"] {
             assert!(parse_input_scale(bad).is_err(), "{bad:?}");
         }
@@ -280,7 +297,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("names.txt");
         std::fs::write(&f, "T-shirt/top\nTrouser\n\n").unwrap();
-        assert_eq!(parse_labels(f.to_str().unwrap()).unwrap(), ["T-shirt/top", "Trouser"]);
+        assert_eq!(
+            parse_labels(f.to_str().unwrap()).unwrap(),
+            ["T-shirt/top", "Trouser"]
+        );
         assert!(parse_labels("a,,b").is_err());
     }
 }

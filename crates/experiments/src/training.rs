@@ -163,12 +163,11 @@ pub const SAFETENSORS_FILE: &str = "model.safetensors";
 /// (`nn::safetensors`), with what it takes to read it back the same way: its id, dataset and
 /// input scaling.
 fn export(t: &Trained, dir: &Path) -> Result<(), ExperimentError> {
-    let scaling = serde_json::to_string(&t.spec.input_scaling).map_err(|source| {
-        ExperimentError::Json {
+    let scaling =
+        serde_json::to_string(&t.spec.input_scaling).map_err(|source| ExperimentError::Json {
             what: "input scaling".into(),
             source,
-        }
-    })?;
+        })?;
     let dataset = match &t.spec.data {
         crate::spec::DataKind::Idx(d) => format!("idx:{}", d.display()),
         other => other.name().to_string(),
