@@ -167,3 +167,78 @@ fn explore_names_classes_from_labels_and_refuses_a_model_that_does_not_fit() {
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--labels"), "{stderr}");
 }
+
+#[test]
+fn a_model_we_export_explores_to_the_same_figures_and_numbers() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    write_mnist(&data, 300, 100, 6);
+    let explore = |out: &Path, extra: &[&std::ffi::OsStr]| {
+        let o = experiments_cmd()
+            .args(["explore", "--dataset", "mnist"])
+            .args(extra)
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--out")
+            .arg(out)
+            .env("ML4A_CACHE", root.path().join("cache"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let trained = root.path().join("trained");
+    explore(
+        &trained,
+        &[
+            "--hidden".as_ref(),
+            "10".as_ref(),
+            "--epochs".as_ref(),
+            "3".as_ref(),
+        ],
+    );
+    let exported: Vec<PathBuf> = files_under(&trained.join("models"))
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "model.safetensors"))
+        .collect();
+    assert_eq!(
+        exported.len(),
+        1,
+        "one model exported beside its checkpoint"
+    );
+    let imported = root.path().join("imported");
+    explore(&imported, &["--model".as_ref(), exported[0].as_os_str()]);
+
+    let figures = |out: &Path| {
+        files_under(&out.join("figures"))
+            .into_iter()
+            .map(|p| {
+                (
+                    p.file_name().unwrap().to_owned(),
+                    std::fs::read(&p).unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (figures(&trained), figures(&imported));
+    assert!(a.len() >= 5, "{} figures", a.len());
+    assert_eq!(
+        a.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        b.iter().map(|(n, _)| n).collect::<Vec<_>>()
+    );
+    for ((name, x), (_, y)) in a.iter().zip(&b) {
+        assert!(x == y, "{name:?} differs after the round trip");
+    }
+    let accuracies = |out: &Path| {
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("explore.json")).unwrap()).unwrap();
+        let net = &v["experiments"][0];
+        (
+            net["heldout_accuracy"].clone(),
+            net["test_accuracy"].clone(),
+        )
+    };
+    let (t, i) = (accuracies(&trained), accuracies(&imported));
+    assert!(t.0.is_number(), "{t:?}");
+    assert_eq!(t, i);
+}
