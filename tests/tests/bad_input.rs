@@ -15,8 +15,9 @@ const USAGE: i32 = 2;
 /// Bad data or a failed run.
 const FAILED: i32 = 1;
 
-/// One case: how to lay out the data folder, the arguments (`{data}`, `{out}` and `{root}` are
-/// replaced by the case's folders), the exit status, what the error line must contain, and
+/// One case: how to lay out the data folder, the arguments (`{data}` and `{out}` are replaced
+/// by the case's folders, `{root}` by this test crate's folder, which holds the fixtures), the
+/// exit status, what the error line must contain, and
 /// whether a hint line is expected.
 struct Case {
     name: &'static str,
@@ -313,6 +314,72 @@ const CASES: &[Case] = &[
         says: "data_batch_2.bin",
         hint: None,
     },
+    // Models from elsewhere that cannot be read or do not fit.
+    Case {
+        name: "model file missing",
+        setup: mnist,
+        args: "explore --dataset mnist --model {data}/none.safetensors --data-dir {data} --out {out}",
+        status: FAILED,
+        says: "none.safetensors",
+        hint: None,
+    },
+    Case {
+        name: "model file truncated",
+        setup: |d| {
+            mnist(d);
+            let bytes = std::fs::read(pytorch_fixture()).unwrap();
+            std::fs::write(d.join("m.safetensors"), &bytes[..bytes.len() / 2]).unwrap();
+        },
+        args: "explore --dataset mnist --activation relu --model {data}/m.safetensors --data-dir {data} --out {out}",
+        status: FAILED,
+        says: "m.safetensors: not a valid safetensors file",
+        hint: None,
+    },
+    Case {
+        name: "model with a hostile header length",
+        setup: |d| {
+            mnist(d);
+            let mut bytes = u64::MAX.to_le_bytes().to_vec();
+            bytes.extend_from_slice(b"{}");
+            std::fs::write(d.join("m.safetensors"), bytes).unwrap();
+        },
+        args: "explore --dataset mnist --model {data}/m.safetensors --data-dir {data} --out {out}",
+        status: FAILED,
+        says: "more than the 16777216 this reader accepts",
+        hint: None,
+    },
+    Case {
+        name: "model without its activation",
+        setup: mnist,
+        args: "explore --dataset mnist --model {root}/fixtures/pytorch/mnist_784_16_10.safetensors --data-dir {data} --out {out}",
+        status: FAILED,
+        says: "give --activation",
+        hint: None,
+    },
+    Case {
+        name: "model for other images",
+        setup: cifar,
+        args: "explore --dataset cifar10 --activation relu --model {root}/fixtures/pytorch/mnist_784_16_10.safetensors --data-dir {data} --out {out}",
+        status: FAILED,
+        says: "takes 784 inputs, and CIFAR-10 images have 3072 (3x32x32)",
+        hint: None,
+    },
+    Case {
+        name: "malformed input scale",
+        setup: mnist,
+        args: "explore --dataset mnist --activation relu --input-scale 0.1,-2 --model {root}/fixtures/pytorch/mnist_784_16_10.safetensors --data-dir {data} --out {out}",
+        status: USAGE,
+        says: "--input-scale \"0.1,-2\"",
+        hint: None,
+    },
+    Case {
+        name: "labels without a model",
+        setup: mnist,
+        args: "explore --dataset mnist --labels a,b --data-dir {data} --out {out}",
+        status: USAGE,
+        says: "--model",
+        hint: Some("--help"),
+    },
     // Outputs that cannot be written: the error names the path.
     Case {
         name: "output is a file",
@@ -338,6 +405,10 @@ const CASES: &[Case] = &[
     },
 ];
 
+fn pytorch_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pytorch/mnist_784_16_10.safetensors")
+}
+
 fn run(case: &Case) -> Result<(), String> {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
@@ -357,6 +428,7 @@ fn run(case: &Case) -> Result<(), String> {
         .map(|a| {
             a.replace("{data}", &data.display().to_string())
                 .replace("{out}", &out.display().to_string())
+                .replace("{root}", env!("CARGO_MANIFEST_DIR"))
         })
         .collect();
     let output = experiments_cmd()

@@ -142,7 +142,7 @@ fn confusion_data(
     }
     ConfusionDemo {
         title: "Confusion matrices".into(),
-        intro: "How each network of the chapter classifies the samples it never trained on: \
+        intro: "How each network classifies the samples it never trained on: \
                 rows are the actual class, columns the class the network predicted. Each cell \
                 counts the samples, shaded by its share of the row (green on the diagonal, \
                 where the network is right). Hover over or focus a cell to see the samples the \
@@ -249,13 +249,21 @@ pub fn weights_page(run: &Results, budget: usize) -> String {
 fn weights_data(run: &Results, keep: usize) -> WeightsDemo {
     WeightsDemo {
         title: "How the weights form".into(),
-        intro: "The weights of the first layer drawn as images, one per neuron, from before \
-                training to its end (each image stretched from its lowest weight, black, to its \
-                highest, white). Without a hidden layer each output neuron's \
-                weights look like a template of its class; with 10 hidden neurons the first \
-                layer learns 10 filters, and the bars show how strongly each class's output \
-                neuron weighs each filter. Move the slider to watch them form."
-            .into(),
+        intro: if run.outcomes.iter().any(|o| o.trained.snapshots.len() > 1) {
+            "The weights of the first layer drawn as images, one per neuron, from before \
+             training to its end (each image stretched from its lowest weight, black, to its \
+             highest, white). Without a hidden layer each output neuron's \
+             weights look like a template of its class; with 10 hidden neurons the first \
+             layer learns 10 filters, and the bars show how strongly each class's output \
+             neuron weighs each filter. Move the slider to watch them form."
+        } else {
+            "The weights of the first layer drawn as images, one per neuron (each image \
+             stretched from its lowest weight, black, to its highest, white). Without a hidden \
+             layer each output neuron's weights are a template of what it looks for; with a \
+             hidden layer the first layer holds filters, and the bars show how strongly each \
+             class's output neuron weighs each filter."
+        }
+        .into(),
         networks: run.outcomes.iter().map(|o| weights_net(o, keep)).collect(),
     }
 }
@@ -298,8 +306,11 @@ fn weights_net(o: &Outcome, keep: usize) -> WeightsNet {
             Vec::new()
         };
         let zero = layers[0].weight.as_slice().iter().all(|&w| w == 0.0);
+        // A model read from a file has its final weights only, and no epochs to report.
+        let imported = t.epochs.is_empty() && t.spec.train.epochs == 0;
         snapshots.push(WeightsSnapshot {
             epoch: e,
+            label: imported.then(|| "The weights as read from the model file.".into()),
             loss: report.map(|r| r.loss),
             accuracy: report.map(|r| r.accuracy),
             note: zero.then(|| "Every weight is zero, so every picture is plain gray.".into()),

@@ -221,6 +221,9 @@ pub struct ConfusionDemo {
 pub struct WeightsSnapshot {
     /// 0 for the weights before training, else the epoch just finished.
     pub epoch: usize,
+    /// Shown instead of the epoch's statistics (for weights that have no training history,
+    /// such as a model read from a file).
+    pub label: Option<String>,
     /// Mean training loss of that epoch (`None` before training).
     pub loss: Option<f64>,
     /// Training accuracy of that epoch, `0..=1` (`None` before training).
@@ -676,6 +679,7 @@ mod tests {
             snapshots: (0..2)
                 .map(|e| WeightsSnapshot {
                     epoch: e,
+                    label: None,
                     loss: (e > 0).then_some(0.5),
                     accuracy: (e > 0).then_some(0.9),
                     note: None,

@@ -49,9 +49,11 @@
 
   function section(n) {
     const s = n.sheet;
-    const w = s.tile_width * SCALE;
-    const h = s.tile_height * SCALE;
     const units = n.units.length;
+    // Many units get smaller pictures, so a row stays within the page; past that, it scrolls.
+    const scale = units <= 12 ? SCALE : units <= 20 ? 2 : 1;
+    const w = s.tile_width * scale;
+    const h = s.tile_height * scale;
     const sec = el("section", "net");
     sec.dataset.id = n.id;
     sec.setAttribute("aria-label", n.label);
@@ -59,7 +61,7 @@
     const stats = el("p", "stats");
     sec.appendChild(stats);
     const grid = el("div", "wgrid");
-    const col = Math.max(w, 56);
+    const col = Math.max(w, units <= 20 ? 56 : 34);
     grid.style.gridTemplateColumns = "6.5em repeat(" + units + ", " + col + "px)";
     grid.appendChild(el("div", "rowlabel", ""));
     const tiles = n.units.map((u) => {
@@ -106,7 +108,9 @@
         t.setAttribute("aria-label", n.units[u] + " at epoch " + snap.epoch);
       });
       v.stats.textContent =
-        snap.loss === null
+        snap.label !== null
+          ? snap.label
+          : snap.loss === null
           ? "Epoch " + snap.epoch + ": the weights before training."
           : "Epoch " + snap.epoch + ": training loss " + snap.loss.toFixed(3) +
             ", training accuracy " + pct(snap.accuracy) + ".";
@@ -139,6 +143,8 @@
     const wasAtEnd = Number(slider.value) === Number(slider.max);
     slider.max = String(max);
     epochMax.textContent = String(max);
+    // Nothing to move through when no network has a training history.
+    slider.parentNode.hidden = max === 0;
     if (wasAtEnd || Number(slider.value) > max) slider.value = String(max);
     switcher.querySelectorAll("input").forEach((i) => (i.checked = i.value === group));
     update();
