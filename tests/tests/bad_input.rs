@@ -409,7 +409,8 @@ fn pytorch_fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pytorch/mnist_784_16_10.safetensors")
 }
 
-fn run(case: &Case) -> Result<(), String> {
+/// Runs `case`; its exit status and stderr lines when it behaves, what is wrong otherwise.
+fn run(case: &Case) -> Result<String, String> {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
     let out = root.path().join("out");
@@ -479,16 +480,20 @@ fn run(case: &Case) -> Result<(), String> {
     {
         return fail(&format!("the data folder changed: {after:?}"));
     }
-    Ok(())
+    Ok(format!("{} | {}", case.status, lines.join(" / ")))
 }
 
 #[test]
 fn every_bad_input_ends_in_one_clear_line() {
     assert!(CASES.len() >= 30, "{} cases", CASES.len());
-    let failures: Vec<String> = CASES
-        .iter()
-        .filter_map(|c| run(c).err().map(|e| format!("{}: {e}", c.name)))
-        .collect();
+    let mut failures = Vec::new();
+    // The table, for `--nocapture`: each case, its exit status and what it printed.
+    for c in CASES {
+        match run(c) {
+            Ok(line) => eprintln!("| {} | {line} |", c.name),
+            Err(e) => failures.push(format!("{}: {e}", c.name)),
+        }
+    }
     assert!(
         failures.is_empty(),
         "{} of {} cases failed:\n{}",

@@ -170,8 +170,8 @@ pub enum DatasetErrorKind {
         /// What is wrong.
         reason: String,
     },
-    /// Two parts of a dataset (train and test) have different image shapes.
-    #[error("image shape {found:?} differs from {expected:?}")]
+    /// Images of another shape than required (train and test differ, or not the dataset's).
+    #[error("images of {found} (channels x height x width) where {expected} are needed")]
     ShapeMismatch {
         /// The shape required.
         expected: ImageShape,

@@ -18,6 +18,13 @@ pub struct ImageShape {
     pub width: usize,
 }
 
+/// `CxHxW`, such as `1x28x28`.
+impl std::fmt::Display for ImageShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}x{}x{}", self.channels, self.height, self.width)
+    }
+}
+
 impl ImageShape {
     /// Values per image: `channels * height * width`.
     ///

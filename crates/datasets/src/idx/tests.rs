@@ -421,7 +421,7 @@ fn pair_dir_bad_inputs() {
             fs::write(d.join(TEST_IMAGES), idx_bytes(&[1, 2, 1], &[0, 0])).unwrap();
         },
         expect![
-            "t10k-images-idx3-ubyte: image shape ImageShape { channels: 1, height: 2, width: 1 } differs from ImageShape { channels: 1, height: 1, width: 2 }"
+            "t10k-images-idx3-ubyte: images of 1x2x1 (channels x height x width) where 1x1x2 are needed"
         ],
     );
     check_dir(
