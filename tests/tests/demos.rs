@@ -15,7 +15,9 @@ use anyhow::{Context, Result, anyhow, ensure};
 use experiments::analysis::SUMMARY_TOPS;
 use experiments::pipeline::{self, PipelineOptions, Quiet, Results};
 use experiments::{DataDir, NetworkId, Spec, demos, report};
-use fantoccini::actions::{InputSource, KeyAction, KeyActions, MouseActions, PointerAction};
+use fantoccini::actions::{
+    InputSource, KeyAction, KeyActions, MOUSE_BUTTON_LEFT, MouseActions, PointerAction,
+};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use introspect::Summary;
@@ -198,7 +200,8 @@ fn demo_pages_work_in_a_browser() {
             .await?;
         let checks = async {
             confusion_page(&client, &f.run, f.out.path(), shots.as_deref()).await?;
-            weights_page(&client, &f.run, f.out.path(), shots.as_deref()).await
+            weights_page(&client, &f.run, f.out.path(), shots.as_deref()).await?;
+            draw_page(&client, &f.run, f.out.path(), shots.as_deref()).await
         }
         .await;
         // Close the session whatever happened, so the browser exits before the driver is killed.
@@ -783,5 +786,217 @@ async fn check_epoch(c: &Client, data: &Value, run: &Results, epoch: usize) -> R
             );
         }
     }
+    Ok(())
+}
+
+/// Rust's probabilities for one image, as `nn::Mlp::predict_proba` gives them.
+fn rust_probabilities(run: &Results, id: &str, pixels: &[u8]) -> Vec<f64> {
+    let o = run
+        .outcomes
+        .iter()
+        .find(|o| o.trained.spec.id == id)
+        .expect("a network of the run");
+    let scaling = &o.trained.spec.input_scaling;
+    let plane = pixels.len()
+        / run
+            .data_of(&o.trained.spec)
+            .view(datasets::Split::Test)
+            .shape()
+            .channels;
+    let x = tensor::Matrix::from_fn(1, pixels.len(), |_, i| scaling.apply(i / plane, pixels[i]));
+    let p = o.trained.model.predict_proba(x.view());
+    p.as_slice().iter().map(|&v| f64::from(v)).collect()
+}
+
+/// The probabilities the page shows, by class.
+async fn shown_probabilities(c: &Client) -> Result<Vec<f64>> {
+    let v = js(
+        c,
+        "return [...document.querySelectorAll('#probs .prob')].map(r => Number(r.dataset.p))",
+    )
+    .await?;
+    Ok(v.as_array()
+        .context("an array")?
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect())
+}
+
+async fn page_input(c: &Client) -> Result<Vec<u8>> {
+    let v = js(c, "return window.ml4aDraw.input()").await?;
+    Ok(v.as_array()
+        .context("an array")?
+        .iter()
+        .filter_map(Value::as_u64)
+        .map(|x| x as u8)
+        .collect())
+}
+
+fn close(page: &[f64], rust: &[f64], what: &str) -> Result<()> {
+    ensure!(
+        page.len() == rust.len() && !page.is_empty(),
+        "{what}: {page:?} against {rust:?}"
+    );
+    let worst = page
+        .iter()
+        .zip(rust)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    ensure!(
+        worst < 1e-5,
+        "{what}: the page's probabilities differ from Rust's by {worst}"
+    );
+    Ok(())
+}
+
+async fn choose_network(c: &Client, id: &str) -> Result<()> {
+    js(c, &format!("const m = document.getElementById('net'); m.value = '{id}'; m.dispatchEvent(new Event('change')); return m.value")).await?;
+    Ok(())
+}
+
+/// The draw page: samples give Rust's probabilities for every network, a stroke drawn with the
+/// mouse becomes an MNIST-style input (fitted into 20x20, centred by mass) that the page scores
+/// as Rust does, and the Korean switch speaks Korean.
+async fn draw_page(c: &Client, run: &Results, out: &Path, shots: Option<&Path>) -> Result<()> {
+    let path = out.join("demos/draw.html");
+    let html = std::fs::read_to_string(&path)?;
+    ensure!(html.len() < 1_500_000, "draw.html is {} bytes", html.len());
+    c.goto(&file_url(&path)).await?;
+    no_console_errors(c, "draw.html on load").await?;
+    nothing_fetched(c, "draw.html").await?;
+
+    // Held-out samples, every network of each dataset.
+    for (g, prefix) in ["mnist", "cifar"].iter().enumerate() {
+        c.find(Locator::Css(&format!("label[for=dataset-{g}]")))
+            .await?
+            .click()
+            .await?;
+        for o in run
+            .outcomes
+            .iter()
+            .filter(|o| o.trained.spec.id.starts_with(prefix))
+        {
+            let id = &o.trained.spec.id;
+            choose_network(c, id).await?;
+            for k in [0, 7, 33] {
+                js(c, &format!("window.ml4aDraw.pickSample({k}); return 0")).await?;
+                let pixels = page_input(c).await?;
+                close(
+                    &shown_probabilities(c).await?,
+                    &rust_probabilities(run, id, &pixels),
+                    &format!("{id} sample {k}"),
+                )?;
+            }
+            if *prefix == "cifar" && id.ends_with("2layer") {
+                screenshot(c, shots, "draw-cifar.png").await?;
+            }
+        }
+    }
+
+    // A stroke with the mouse on the MNIST pad: a slanted line, drawn in two parts.
+    c.find(Locator::Css("label[for=dataset-0]"))
+        .await?
+        .click()
+        .await?;
+    c.find(Locator::Id("clear")).await?.click().await?;
+    let pad = c.find(Locator::Id("pad")).await?;
+    let first = MouseActions::new("pen".into())
+        .then(PointerAction::MoveToElement {
+            element: pad.clone(),
+            duration: None,
+            x: -30.0,
+            y: -100.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::MoveBy {
+            duration: Some(Duration::from_millis(150)),
+            x: 20.0,
+            y: 100.0,
+        });
+    c.perform_actions(first).await?;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    screenshot(c, shots, "draw-mid-stroke.png").await?;
+    let rest = MouseActions::new("pen".into())
+        .then(PointerAction::MoveBy {
+            duration: Some(Duration::from_millis(150)),
+            x: 20.0,
+            y: 100.0,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    c.perform_actions(rest).await?;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let input = page_input(c).await?;
+    ensure!(input.len() == 784, "the input has {} pixels", input.len());
+    let ink: Vec<(usize, usize, f64)> = input
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| **v > 0)
+        .map(|(i, v)| (i % 28, i / 28, f64::from(*v)))
+        .collect();
+    ensure!(!ink.is_empty(), "the stroke left no ink in the input");
+    let (x0, x1) = (
+        ink.iter().map(|p| p.0).min().unwrap(),
+        ink.iter().map(|p| p.0).max().unwrap(),
+    );
+    let (y0, y1) = (
+        ink.iter().map(|p| p.1).min().unwrap(),
+        ink.iter().map(|p| p.1).max().unwrap(),
+    );
+    ensure!(
+        y1 - y0 + 1 <= 21 && y1 - y0 + 1 >= 18,
+        "a tall stroke fills the 20-pixel box: rows {y0}..={y1}"
+    );
+    ensure!(x1 - x0 + 1 <= 20, "columns {x0}..={x1}");
+    let mass: f64 = ink.iter().map(|p| p.2).sum();
+    let cx = ink.iter().map(|p| (p.0 as f64 + 0.5) * p.2).sum::<f64>() / mass;
+    let cy = ink.iter().map(|p| (p.1 as f64 + 0.5) * p.2).sum::<f64>() / mass;
+    ensure!(
+        (cx - 14.0).abs() <= 1.0 && (cy - 14.0).abs() <= 1.0,
+        "centre of mass ({cx:.2}, {cy:.2})"
+    );
+    for o in run
+        .outcomes
+        .iter()
+        .filter(|o| o.trained.spec.id.starts_with("mnist"))
+    {
+        choose_network(c, &o.trained.spec.id).await?;
+        close(
+            &shown_probabilities(c).await?,
+            &rust_probabilities(run, &o.trained.spec.id, &input),
+            "the drawing",
+        )?;
+        screenshot(c, shots, &format!("draw-{}.png", o.trained.spec.id)).await?;
+    }
+    no_console_errors(c, "draw.html after drawing").await?;
+
+    // Korean: the switch turns the page's text and CIFAR-10's class names to Korean.
+    c.find(Locator::Css("label[for=lang-ko]"))
+        .await?
+        .click()
+        .await?;
+    let state = js(c, "return [document.documentElement.lang, document.querySelector('header h1').textContent, document.getElementById('sample').textContent]").await?;
+    ensure!(
+        state == json!(["ko", "숫자를 직접 그려 보기", "샘플"]),
+        "Korean page: {state}"
+    );
+    screenshot(c, shots, "draw-ko.png").await?;
+    c.find(Locator::Css("label[for=dataset-1]"))
+        .await?
+        .click()
+        .await?;
+    let names = js(
+        c,
+        "return [...document.querySelectorAll('#probs .name')].map(n => n.textContent)",
+    )
+    .await?;
+    ensure!(
+        names[0] == json!("비행기") && names[9] == json!("트럭"),
+        "CIFAR-10 classes in Korean: {names}"
+    );
+    no_console_errors(c, "draw.html in Korean").await?;
     Ok(())
 }

@@ -1,7 +1,8 @@
-//! The chapter's two interactive demos, built from a chapter run: `demos/confusion.html` (every
+//! The chapter's interactive demos, built from a run: `demos/confusion.html` (every
 //! network's confusion matrix on its held-out split, with the most confident samples of each
-//! cell) and `demos/weights.html` (the first layer's weights, and the output weights over a
-//! hidden layer, at every training snapshot).
+//! cell), `demos/weights.html` (the first layer's weights, and the output weights over a
+//! hidden layer, at every training snapshot) and `demos/draw.html` (draw a digit and watch the
+//! network score it, see [`crate::draw`]).
 //!
 //! Both pages are single files that work opened from disk: [`render::html`] draws them from the
 //! plain data built here, with the sample pictures in one sprite sheet per dataset.
@@ -44,17 +45,21 @@ pub struct Page {
     pub bytes: usize,
 }
 
-/// Writes `out/demos/confusion.html` and `out/demos/weights.html` (atomically), both under
+/// Writes `out/demos/confusion.html`, `out/demos/weights.html` and `out/demos/draw.html`
+/// (atomically), the first two under
 /// [`PAGE_BUDGET`] by the rules of the [module docs](self).
 ///
 /// # Errors
 /// IO errors naming the file.
 pub fn write(run: &Results, out: &Path) -> Result<Vec<Page>, ExperimentError> {
     let dir = out.join("demos");
-    let pages = [
+    let mut pages = vec![
         ("confusion.html", confusion_page(run, PAGE_BUDGET)),
         ("weights.html", weights_page(run, PAGE_BUDGET)),
     ];
+    if let Some(draw) = crate::draw::page(run) {
+        pages.push(("draw.html", draw));
+    }
     let mut written = Vec::new();
     for (name, html) in pages {
         let path = dir.join(name);

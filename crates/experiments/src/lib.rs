@@ -33,6 +33,7 @@ pub mod analysis;
 pub mod bench;
 pub mod data;
 pub mod demos;
+pub mod draw;
 mod error;
 pub mod fetch;
 pub mod figures;

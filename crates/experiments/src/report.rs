@@ -290,7 +290,7 @@ pub fn write_index(
         );
     }
     if out.join("demos").is_dir() {
-        h.push_str("<h2>Interactive demos</h2><ul><li><a href=\"demos/confusion.html\">Confusion matrices</a></li><li><a href=\"demos/weights.html\">Weights</a></li></ul>\n");
+        h.push_str("<h2>Interactive demos</h2><ul><li><a href=\"demos/confusion.html\">Confusion matrices</a></li><li><a href=\"demos/weights.html\">Weights</a></li><li><a href=\"demos/draw.html\">Draw a digit</a></li></ul>\n");
     }
     h.push_str("</body></html>\n");
     write_atomic(&out.join("index.html"), h.as_bytes())

@@ -1,4 +1,5 @@
-//! Self-contained interactive pages: the chapter's confusion-matrix demo and weights demo, each a
+//! Self-contained interactive pages: the chapter's confusion-matrix demo, its weights demo and a
+//! page to draw a digit and watch the network score it ([`draw_demo`]), each a
 //! single HTML file holding its data, its images and its script, so that it works opened from
 //! disk with no network and no server.
 //!
@@ -23,6 +24,9 @@ use serde::{Serialize, Serializer};
 
 use crate::Raster;
 use crate::color::palette;
+
+mod draw;
+pub use draw::{DrawDemo, DrawLayer, DrawNet, DrawSamples, DrawScaling, draw_demo};
 
 const CSS: &str = include_str!("demo.css");
 const CONFUSION_JS: &str = include_str!("confusion.js");
