@@ -947,10 +947,10 @@ async fn draw_page(c: &Client, run: &Results, out: &Path, shots: Option<&Path>) 
         ink.iter().map(|p| p.1).max().unwrap(),
     );
     ensure!(
-        y1 - y0 + 1 <= 21 && y1 - y0 + 1 >= 18,
+        (17..=20).contains(&(y1 - y0)),
         "a tall stroke fills the 20-pixel box: rows {y0}..={y1}"
     );
-    ensure!(x1 - x0 + 1 <= 20, "columns {x0}..={x1}");
+    ensure!(x1 - x0 < 20, "columns {x0}..={x1}");
     let mass: f64 = ink.iter().map(|p| p.2).sum();
     let cx = ink.iter().map(|p| (p.0 as f64 + 0.5) * p.2).sum::<f64>() / mass;
     let cy = ink.iter().map(|p| (p.1 as f64 + 0.5) * p.2).sum::<f64>() / mass;
