@@ -153,6 +153,13 @@ fn confusion_data(
                 where the network is right). Hover over or focus a cell to see the samples the \
                 network was most confident about in that cell."
             .into(),
+        title_ko: "오차 행렬".into(),
+        intro_ko: "각 신경망이 훈련 중에 보지 못한 샘플을 어떻게 분류하는지 보여 줍니다. 행은 \
+                   실제 클래스, 열은 신경망이 예측한 클래스입니다. 각 칸에는 샘플 수가 적혀 있고, \
+                   그 수가 행에서 차지하는 비율만큼 색이 짙어집니다(신경망이 맞힌 대각선은 \
+                   초록색). 칸에 마우스를 올리거나 포커스를 두면, 그 칸에서 신경망이 가장 \
+                   확신한 샘플들이 나타납니다."
+            .into(),
         sheets,
         networks,
     }
@@ -198,8 +205,19 @@ fn confusion_net(
                 thousands(view.range().end - 1)
             )
         },
+        split_ko: if n == 0 {
+            "검증 세트 (비어 있음)".into()
+        } else {
+            format!(
+                "검증 세트: 훈련 이미지 {}장, {}..{}",
+                thousands(n),
+                thousands(view.range().start),
+                thousands(view.range().end - 1)
+            )
+        },
         sheet,
         classes: o.analysis.classes.clone(),
+        classes_ko: crate::draw::classes_ko(&o.trained.spec.data, &o.analysis.classes),
         counts: ev.confusion.to_rows(),
         shown: cap,
         tops,

@@ -25,6 +25,28 @@ pub const CIFAR10_KO: [&str; 10] = [
     "트럭",
 ];
 
+/// The Korean class names of `data` when its classes are words with Korean names (CIFAR-10's
+/// own), else none (digits, and names a user gave, stay as they are).
+pub fn classes_ko(data: &DataKind, classes: &[String]) -> Vec<String> {
+    const OWN: [&str; 10] = [
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ];
+    if *data == DataKind::Cifar10 && classes.iter().map(String::as_str).eq(OWN) {
+        CIFAR10_KO.iter().map(|c| c.to_string()).collect()
+    } else {
+        Vec::new()
+    }
+}
+
 /// The draw page for `run`, or `None` when no network of it can be shown (none has one or two
 /// layers).
 pub fn page(run: &Results) -> Option<String> {
@@ -63,11 +85,7 @@ pub fn page(run: &Results) -> Option<String> {
                 });
             }
             let classes = view.classes().to_vec();
-            let classes_ko = if spec.data == DataKind::Cifar10 && classes.len() == 10 {
-                CIFAR10_KO.iter().map(|c| c.to_string()).collect()
-            } else {
-                Vec::new()
-            };
+            let classes_ko = classes_ko(&spec.data, &classes);
             let arch = o.trained.model.architecture();
             DrawNet {
                 id: spec.id.clone(),

@@ -13,6 +13,50 @@
   const panelNote = $("panel-note");
   const panelSamples = $("panel-samples");
 
+  // The page's words in English and Korean; `?lang=ko` or the switch picks one.
+  const T = {
+    en: {
+      network: "Network", view: "View", numbers: "Numbers", samples: "Top samples", language: "Language",
+      matrixOf: (l) => "Confusion matrix of " + l,
+      predicted: "predicted →", actual: "actual ↓", recall: "recall", precision: "precision",
+      accuracy: "accuracy",
+      count: (n) => n.toLocaleString("en-US") + " sample" + (n === 1 ? "" : "s"),
+      cell: (a, p, n, share) => "actual " + a + " predicted as " + p + ": " + n + (share ? ", " + share + " of actual " + a : ""),
+      hint: (shown) => "Rows are the actual class, columns the predicted one. Hover over a cell, or focus it and " +
+        "move with the arrow keys, to list its samples (at most " + shown + " per cell on this " +
+        "page), the most confident first.",
+      accuracyLine: (correct, total, split) => [" (" + correct + " of " + total + " correct) on the " + split + "."],
+      panelTitle: ["actual ", " predicted as ", ""],
+      empty: "No samples in this cell.",
+      some: (n, shown) => n + "; the " + shown + " the network was most confident about:",
+      all: (n) => n + ", most confident first:",
+      sampleLabel: (i, p, r) => "sample " + i + ", confidence " + p + ", rank " + r,
+      sampleTitle: (i) => "sample #" + i,
+    },
+    ko: {
+      network: "신경망", view: "보기", numbers: "숫자", samples: "확신도 상위 샘플", language: "언어",
+      matrixOf: (l) => l + "의 오차 행렬",
+      predicted: "예측 →", actual: "실제 ↓", recall: "재현율", precision: "정밀도",
+      accuracy: "정확도",
+      count: (n) => "샘플 " + n.toLocaleString("en-US") + "개",
+      cell: (a, p, n, share) => "실제 " + a + ", 예측 " + p + ": " + n + (share ? ", 실제 " + a + "의 " + share : ""),
+      hint: (shown) => "행은 실제 클래스, 열은 예측한 클래스입니다. 칸에 마우스를 올리거나, 칸에 포커스를 두고 " +
+        "화살표 키로 움직이면 그 칸의 샘플이 확신도가 높은 순서로 나타납니다(이 페이지에서는 칸마다 최대 " +
+        shown + "개).",
+      accuracyLine: (correct, total, split) => [" (" + total + "개 중 " + correct + "개 정답), " + split + "."],
+      panelTitle: ["실제 ", ", 예측 ", ""],
+      empty: "이 칸에는 샘플이 없습니다.",
+      some: (n, shown) => n + " 중 신경망이 가장 확신한 " + shown + "개:",
+      all: (n) => n + ", 확신도가 높은 순서:",
+      sampleLabel: (i, p, r) => "샘플 " + i + ", 확신도 " + p + ", 순위 " + r,
+      sampleTitle: (i) => "샘플 #" + i,
+    },
+  };
+  let lang = new URLSearchParams(location.search).get("lang") === "ko" ? "ko" : "en";
+  const t = () => T[lang];
+  // Class names in the page's language.
+  const names = (n) => (lang === "ko" && n.classes_ko.length ? n.classes_ko : n.classes);
+
   function el(tag, cls, text) {
     const e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -35,7 +79,6 @@
   }
 
   const pct = (x, digits) => (x === null ? "–" : (100 * x).toFixed(digits) + "%");
-  const plural = (n, word) => n.toLocaleString("en-US") + " " + word + (n === 1 ? "" : "s");
 
   // A tile of a sprite sheet, drawn `scale` times its size without smoothing.
   function tile(sheetIndex, t, scale) {
@@ -82,8 +125,9 @@
 
   function cellLabel(a, p) {
     const c = net.counts[a][p];
-    const share = stats.rows[a] ? ", " + pct(c / stats.rows[a], 1) + " of actual " + net.classes[a] : "";
-    return "actual " + net.classes[a] + " predicted as " + net.classes[p] + ": " + plural(c, "sample") + share;
+    const share = stats.rows[a] ? pct(c / stats.rows[a], 1) : null;
+    const cls = names(net);
+    return t().cell(cls[a], cls[p], t().count(c), share);
   }
 
   function fillCell(td, a, p) {
@@ -121,25 +165,26 @@
     stats = computeStats(net);
     const k = stats.k;
     table.textContent = "";
-    table.setAttribute("aria-label", "Confusion matrix of " + net.label);
-    const short = net.classes.every((c) => c.length <= 2);
+    table.setAttribute("aria-label", t().matrixOf(net.label));
+    const cls = names(net);
+    const short = cls.every((c) => c.length <= 2);
     const head = el("thead");
     const axis = el("tr");
     axis.appendChild(el("th"));
-    const pred = el("th", "axis", "predicted →");
+    const pred = el("th", "axis", t().predicted);
     pred.colSpan = k;
     axis.appendChild(pred);
     axis.appendChild(el("th"));
     head.appendChild(axis);
     const hr = el("tr");
-    hr.appendChild(el("th", "axis", "actual ↓"));
-    net.classes.forEach((c) => {
+    hr.appendChild(el("th", "axis", t().actual));
+    cls.forEach((c) => {
       const th = el("th", "col" + (short ? " short" : ""));
       th.scope = "col";
       th.appendChild(el("span", "", c));
       hr.appendChild(th);
     });
-    const rh = el("th", "rp", "recall");
+    const rh = el("th", "rp", t().recall);
     rh.scope = "col";
     hr.appendChild(rh);
     head.appendChild(hr);
@@ -149,7 +194,7 @@
     cells = [];
     for (let a = 0; a < k; a++) {
       const tr = el("tr");
-      const th = el("th", "", net.classes[a]);
+      const th = el("th", "", cls[a]);
       th.scope = "row";
       tr.appendChild(th);
       const row = [];
@@ -175,7 +220,7 @@
 
     const foot = el("tfoot");
     const fr = el("tr");
-    const ph = el("th", "rp", "precision");
+    const ph = el("th", "rp", t().precision);
     ph.scope = "row";
     fr.appendChild(ph);
     stats.precision.forEach((v) => {
@@ -184,22 +229,19 @@
       fr.appendChild(td);
     });
     const acc = el("td", "total", pct(stats.accuracy, 1));
-    acc.title = "accuracy";
+    acc.title = t().accuracy;
     fr.appendChild(acc);
     foot.appendChild(fr);
     table.appendChild(foot);
 
-    $("hint").textContent =
-      "Rows are the actual class, columns the predicted one. Hover over a cell, or focus it and " +
-      "move with the arrow keys, to list its samples (at most " + net.shown + " per cell on this " +
-      "page), the most confident first.";
+    $("hint").textContent = t().hint(net.shown);
     accuracy.textContent = "";
-    accuracy.appendChild(document.createTextNode("Accuracy "));
+    accuracy.appendChild(document.createTextNode(lang === "ko" ? "정확도 " : "Accuracy "));
     accuracy.appendChild(el("b", "", pct(stats.accuracy, 2)));
+    const split = lang === "ko" ? net.split_ko : net.split;
     accuracy.appendChild(
       document.createTextNode(
-        " (" + stats.correct.toLocaleString("en-US") + " of " + stats.total.toLocaleString("en-US") +
-          " correct) on the " + net.split + "."
+        t().accuracyLine(stats.correct.toLocaleString("en-US"), stats.total.toLocaleString("en-US"), split)[0]
       )
     );
   }
@@ -222,18 +264,20 @@
 
     const count = net.counts[a][p];
     const tops = net.tops[a][p];
+    const cls = names(net);
+    const words = t().panelTitle;
     panelTitle.textContent = "";
-    panelTitle.appendChild(document.createTextNode("actual "));
-    panelTitle.appendChild(el("b", "", net.classes[a]));
-    panelTitle.appendChild(document.createTextNode(" predicted as "));
-    panelTitle.appendChild(el("b", "", net.classes[p]));
+    panelTitle.appendChild(document.createTextNode(words[0]));
+    panelTitle.appendChild(el("b", "", cls[a]));
+    panelTitle.appendChild(document.createTextNode(words[1]));
+    panelTitle.appendChild(el("b", "", cls[p]));
     let note;
     if (count === 0) {
-      note = "No samples in this cell.";
+      note = t().empty;
     } else if (tops.length < count) {
-      note = plural(count, "sample") + "; the " + tops.length + " the network was most confident about:";
+      note = t().some(t().count(count), tops.length);
     } else {
-      note = plural(count, "sample") + ", most confident first:";
+      note = t().all(t().count(count));
     }
     panelNote.textContent = note;
     panelSamples.textContent = "";
@@ -241,10 +285,10 @@
       const f = el("figure", "sample " + (a === p ? "ok" : "bad"));
       f.dataset.index = s[0];
       f.dataset.prob = s[2];
-      f.setAttribute("aria-label", "sample " + s[0] + ", confidence " + pct(s[2], 1) + ", rank " + (i + 1));
+      f.setAttribute("aria-label", t().sampleLabel(s[0], pct(s[2], 1), i + 1));
       f.appendChild(tile(net.sheet, s[1], 2));
       f.appendChild(el("figcaption", "", pct(s[2], 1)));
-      f.title = "sample #" + s[0];
+      f.title = t().sampleTitle(s[0]);
       panelSamples.appendChild(f);
     });
   }
@@ -323,5 +367,28 @@
     select(current[0], current[1]);
   }
 
+  function applyLanguage() {
+    document.documentElement.lang = lang;
+    const [title, intro] = data.page[lang];
+    document.title = title;
+    document.querySelector("header h1").textContent = title;
+    document.querySelector("header .intro").textContent = intro;
+    document.querySelectorAll("[data-t]").forEach((e) => (e.textContent = t()[e.dataset.t]));
+    document.querySelectorAll("input[name=lang]").forEach((i) => (i.checked = i.value === lang));
+  }
+  document.querySelectorAll("input[name=lang]").forEach((i) =>
+    i.addEventListener("change", () => {
+      if (!i.checked) return;
+      lang = i.value;
+      applyLanguage();
+      if (net) {
+        const keep = current;
+        build();
+        select(keep[0], keep[1]);
+      }
+    })
+  );
+
+  applyLanguage();
   if (nets.length) show(nets[0]);
 })();

@@ -192,10 +192,14 @@ pub struct ConfusionNet {
     pub label: String,
     /// What was evaluated (e.g. `held-out split: training images 50,000..59,999`).
     pub split: String,
+    /// The same in Korean.
+    pub split_ko: String,
     /// Index of its sheet in [`ConfusionDemo::sheets`].
     pub sheet: usize,
     /// Class names, in class order.
     pub classes: Vec<String>,
+    /// Class names in Korean, when they are words (empty: [`classes`](Self::classes) serve).
+    pub classes_ko: Vec<String>,
     /// `counts[actual][predicted]`.
     pub counts: Vec<Vec<u64>>,
     /// The most samples a cell lists: a cell with more shows its `shown` most confident.
@@ -214,6 +218,10 @@ pub struct ConfusionDemo {
     pub title: String,
     /// A paragraph under the heading (plain text).
     pub intro: String,
+    /// The title in Korean (the page's language switch, or `?lang=ko`).
+    pub title_ko: String,
+    /// The paragraph in Korean.
+    pub intro_ko: String,
     /// Sample pictures, usually one sheet per dataset, shared by its networks.
     pub sheets: Vec<SpriteSheet>,
     /// The networks, in menu order; the first is shown first.
@@ -284,19 +292,33 @@ pub fn confusion_demo(demo: &ConfusionDemo) -> String {
         check_confusion(net, &demo.sheets);
     }
     #[derive(Serialize)]
+    struct Pages<'a> {
+        en: [&'a str; 2],
+        ko: [&'a str; 2],
+    }
+    #[derive(Serialize)]
     struct Data<'a> {
         sheets: &'a [SpriteSheet],
         networks: &'a [ConfusionNet],
+        page: Pages<'a>,
     }
     let json = to_json(&Data {
         sheets: &demo.sheets,
         networks: &demo.networks,
+        page: Pages {
+            en: [&demo.title, &demo.intro],
+            ko: [&demo.title_ko, &demo.intro_ko],
+        },
     });
     let body = r#"<div class="controls">
-<label class="menu">Network <select id="net"></select></label>
-<fieldset class="switch" id="view"><legend>View</legend>
-<input type="radio" name="view" id="view-numbers" value="numbers" checked><label for="view-numbers">Numbers</label>
-<input type="radio" name="view" id="view-samples" value="samples"><label for="view-samples">Top samples</label>
+<label class="menu"><span data-t="network">Network</span> <select id="net"></select></label>
+<fieldset class="switch" id="view"><legend data-t="view">View</legend>
+<input type="radio" name="view" id="view-numbers" value="numbers" checked><label for="view-numbers" data-t="numbers">Numbers</label>
+<input type="radio" name="view" id="view-samples" value="samples"><label for="view-samples" data-t="samples">Top samples</label>
+</fieldset>
+<fieldset class="switch" id="lang"><legend data-t="language">Language</legend>
+<input type="radio" name="lang" id="lang-en" value="en" checked><label for="lang-en">English</label>
+<input type="radio" name="lang" id="lang-ko" value="ko"><label for="lang-ko">한국어</label>
 </fieldset>
 </div>
 <p id="accuracy" class="accuracy"></p>
@@ -537,8 +559,10 @@ mod tests {
             id: "n".into(),
             label: "N <1>".into(),
             split: "held-out".into(),
+            split_ko: "검증".into(),
             sheet: 0,
             classes: vec!["a".into(), "b".into()],
+            classes_ko: Vec::new(),
             counts,
             shown: 2,
             tops,
@@ -553,6 +577,8 @@ mod tests {
         ConfusionDemo {
             title: "Confusion & co".into(),
             intro: "x".into(),
+            title_ko: "오차 행렬".into(),
+            intro_ko: "x".into(),
             sheets: vec![SpriteSheet::pack(2, 3, &[tile(0), tile(9)])],
             networks: vec![net],
         }
