@@ -201,7 +201,8 @@ fn demo_pages_work_in_a_browser() {
         let checks = async {
             confusion_page(&client, &f.run, f.out.path(), shots.as_deref()).await?;
             weights_page(&client, &f.run, f.out.path(), shots.as_deref()).await?;
-            draw_page(&client, &f.run, f.out.path(), shots.as_deref()).await
+            draw_page(&client, &f.run, f.out.path(), shots.as_deref()).await?;
+            korean_pages(&client, f.out.path(), shots.as_deref()).await
         }
         .await;
         // Close the session whatever happened, so the browser exits before the driver is killed.
@@ -998,5 +999,72 @@ async fn draw_page(c: &Client, run: &Results, out: &Path, shots: Option<&Path>) 
         "CIFAR-10 classes in Korean: {names}"
     );
     no_console_errors(c, "draw.html in Korean").await?;
+    Ok(())
+}
+
+/// Words the Korean pages keep in Latin letters: names of datasets, of the English switch, the
+/// network ids (`mnist-2layer`) and the symbols of z = b + Σ w·x.
+const LATIN_ALLOWED: &[&str] = &[
+    "English", "MNIST", "CIFAR", "mnist", "cifar", "layer", "z", "b", "w", "x", "p", "SGD",
+];
+
+/// Latin words on the page that are not in [`LATIN_ALLOWED`]: English left untranslated.
+async fn untranslated(c: &Client) -> Result<Vec<String>> {
+    let words = js(
+        c,
+        "return document.body.innerText.match(/[A-Za-z]+/g) || []",
+    )
+    .await?;
+    let mut left: Vec<String> = words
+        .as_array()
+        .context("an array")?
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|w| !LATIN_ALLOWED.contains(w))
+        .map(str::to_string)
+        .collect();
+    left.sort();
+    left.dedup();
+    Ok(left)
+}
+
+/// The confusion and draw pages opened with `?lang=ko`: Korean throughout, for MNIST and
+/// CIFAR-10 (whose class names are Korean words), with no console error.
+async fn korean_pages(c: &Client, out: &Path, shots: Option<&Path>) -> Result<()> {
+    for page in ["confusion.html", "draw.html"] {
+        let url = format!("{}?lang=ko", file_url(&out.join("demos").join(page)));
+        c.goto(&url).await?;
+        let lang = js(c, "return document.documentElement.lang").await?;
+        ensure!(lang == json!("ko"), "{page}?lang=ko has lang {lang}");
+        for (g, group) in ["MNIST", "CIFAR-10"].iter().enumerate() {
+            if page == "draw.html" {
+                c.find(Locator::Css(&format!("label[for=dataset-{g}]")))
+                    .await?
+                    .click()
+                    .await?;
+            } else {
+                let id = if g == 0 {
+                    "mnist-2layer"
+                } else {
+                    "cifar-2layer"
+                };
+                choose_network(c, id).await?;
+            }
+            let left = untranslated(c).await?;
+            ensure!(
+                left.is_empty(),
+                "{page} in Korean with {group} leaves English: {left:?}"
+            );
+            if page == "confusion.html" && g == 1 {
+                let heads = js(c, "return [...document.querySelectorAll('#matrix thead th.col')].map(t => t.textContent)").await?;
+                ensure!(
+                    heads[0] == json!("비행기"),
+                    "CIFAR-10 columns in Korean: {heads}"
+                );
+                screenshot(c, shots, "confusion-ko-cifar.png").await?;
+            }
+        }
+        no_console_errors(c, &format!("{page} in Korean")).await?;
+    }
     Ok(())
 }
