@@ -15,6 +15,9 @@
 //! - [`figures`] and [`report`]: the chapter's figures by name, `reproduce.json`, summaries and
 //!   `index.html`.
 //! - [`sweep`]: a claim of the chapter checked, accuracy against hidden width and depth.
+//! - [`claims`]: every claim of the chapter measured on the run's networks, with a verdict
+//!   ([`claims::measure`]) and its figure ([`claim_figures`]); [`units`]: a card per hidden unit
+//!   (filter, outgoing weights, most and least activating images, activation histogram).
 //!
 //! This is the only crate that knows where data lives. The binary (`src/main.rs`) parses the
 //! command line and draws progress bars; everything else is here, so tests drive the same code.
@@ -29,6 +32,8 @@
 
 pub mod analysis;
 pub mod bench;
+pub mod claim_figures;
+pub mod claims;
 pub mod data;
 pub mod demos;
 mod error;
@@ -40,6 +45,7 @@ pub mod report;
 pub mod spec;
 pub mod sweep;
 pub mod training;
+pub mod units;
 
 pub use data::DataDir;
 pub use error::ExperimentError;
