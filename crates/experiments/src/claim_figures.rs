@@ -69,7 +69,7 @@ pub fn value_bars(
     emphasis: &[usize],
     fmt: &dyn Fn(f64) -> String,
 ) -> Drawing {
-    let (slot_w, bar_w, plot_h, left, top) = (64.0f32, 22.0f32, 150.0f32, 10.0f32, 34.0f32);
+    let (slot_w, bar_w, plot_h, left, top) = (74.0f32, 22.0f32, 150.0f32, 10.0f32, 50.0f32);
     let bar_w = (bar_w * 2.0 / series.len().max(1) as f32).min(40.0);
     let all: Vec<f64> = series.iter().flat_map(|s| s.values.iter().copied()).filter(|v| v.is_finite()).collect();
     let hi = all.iter().copied().fold(0.0f64, f64::max);
@@ -255,41 +255,46 @@ fn short(name: &str) -> String {
 
 /// Claim 5: each filter placed at (rim minus centre, class 0's weight on it).
 pub fn rim_weights(o: &Outcome, rim: &[f64], out0: &[f64], r: Option<f64>, p: Option<f64>) -> Drawing {
-    let (w, h, m) = (620.0f32, 440.0f32, 60.0f32);
+    let (w, h, m) = (780.0f32, 560.0f32, 70.0f32);
     let mut d = Drawing::canvas(w as u32, h as u32, palette::BACKGROUND);
     let range = |v: &[f64]| {
-        let a = v.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(1e-9) * 1.15;
+        let a = v.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(1e-9) * 1.1;
         (-a, a)
     };
     let ((x0, x1), (y0, y1)) = (range(rim), range(out0));
     let px = |x: f64| m + ((x - x0) / (x1 - x0)) as f32 * (w - 2.0 * m);
-    let py = |y: f64| h - m - ((y - y0) / (y1 - y0)) as f32 * (h - 2.0 * m);
+    let py = |y: f64| h - m - ((y - y0) / (y1 - y0)) as f32 * (h - 2.0 * m - 30.0);
     let axis = Stroke::new(palette::MUTED, 1.0);
-    d.line((px(0.0), m), (px(0.0), h - m), axis);
-    d.line((m, py(0.0)), (w - m, py(0.0)), axis);
+    d.line((px(0.0), m), (px(0.0), h - m + 20.0), axis);
+    d.line((m - 20.0, py(0.0)), (w - m + 20.0, py(0.0)), axis);
     d.text(
-        (w / 2.0, 8.0),
+        (10.0, 8.0),
+        "mnist-2layer: class 0's output weight on each hidden filter against the filter's rim-minus-centre weight",
+        TextStyle::new(13.0, palette::INK).anchored(Anchor::TOP_LEFT),
+    );
+    d.text(
+        (10.0, 28.0),
         format!(
-            "mnist-2layer: class 0's output weight against each filter's rim-minus-centre weight (r = {:.2}, p = {:.3})",
+            "Pearson r = {:.2}, one-sided permutation p = {:.3}; rim: 5-10 px from the middle, centre: < 3 px",
             r.unwrap_or(f64::NAN),
             p.unwrap_or(f64::NAN)
         ),
-        TextStyle::new(12.0, palette::INK).anchored(Anchor::TOP),
+        TextStyle::new(12.0, palette::MUTED).anchored(Anchor::TOP_LEFT),
     );
-    d.text((w - m, py(0.0) + 14.0), "filter ring minus centre (s.d.) →", TextStyle::new(11.0, palette::MUTED).anchored(Anchor::RIGHT));
-    d.text((px(0.0) + 6.0, m - 10.0), "↑ class 0's weight on the filter", TextStyle::new(11.0, palette::MUTED).anchored(Anchor::LEFT));
+    let muted = TextStyle::new(11.0, palette::MUTED);
+    d.text((w - 10.0, py(0.0) - 8.0), "filter: high rim, low centre →", muted.anchored(Anchor::BOTTOM_RIGHT));
+    d.text((10.0, py(0.0) - 8.0), "← low rim, high centre", muted.anchored(Anchor::BOTTOM_LEFT));
+    d.text((px(0.0) + 6.0, m - 4.0), "↑ class 0 favours the filter", muted.anchored(Anchor::LEFT));
+    d.text((px(0.0) + 6.0, h - m + 16.0), "↓ class 0 disfavours it", muted.anchored(Anchor::LEFT));
     let t = &o.analysis.templates;
     for f in 0..rim.len() {
         let img = template_raster(t, f);
         let (cx, cy) = (px(rim[f]), py(out0[f]));
-        let side = img.width() as f32 * 1.5;
-        d.place(Drawing::image(&img, 1), (cx - img.width() as f32 / 2.0) as i32, (cy - img.height() as f32 / 2.0) as i32);
-        d.rect(
-            Rect::new((cx - side / 3.0 - 1.0) as i32, (cy - side / 3.0 - 1.0) as i32, (2.0 * side / 3.0 + 2.0) as u32, (2.0 * side / 3.0 + 2.0) as u32),
-            None,
-            Some((palette::EDGE, 1)),
-        );
-        d.text((cx, cy + side / 3.0 + 3.0), format!("f{}", f + 1), TextStyle::new(11.0, palette::INK).anchored(Anchor::TOP));
+        let (tw, th) = (2 * img.width() as i32, 2 * img.height() as i32);
+        let (x, y) = (cx as i32 - tw / 2, cy as i32 - th / 2);
+        d.place(Drawing::image(&img, 2), x, y);
+        d.rect(Rect::new(x - 1, y - 1, tw as u32 + 2, th as u32 + 2), None, Some((palette::EDGE, 1)));
+        d.text((cx, (y + th + 3) as f32), format!("f{}", f + 1), TextStyle::new(11.0, palette::INK).anchored(Anchor::TOP));
     }
     d
 }

@@ -390,15 +390,18 @@ pub fn blue_edges(cx: &Context<'_>) -> Option<Measured> {
         Mask::centre_square(s.width, s.height, s.width / 2),
     );
     let plane = s.width * s.height;
-    let values: Vec<f64> = (0..o.analysis.templates.len())
+    // (border minus centre, border alone) of blue minus red, in template s.d.
+    let both: Vec<(f64, f64)> = (0..o.analysis.templates.len())
         .map(|t| {
             let w = raw(o, t);
             let bmr: Vec<f64> = (0..plane).map(|p| w[2 * plane + p] - w[p]).collect();
-            let d = border.mean(&bmr).unwrap_or(0.0) - centre.mean(&bmr).unwrap_or(0.0);
+            let edge = border.mean(&bmr).unwrap_or(0.0);
+            let d = edge - centre.mean(&bmr).unwrap_or(0.0);
             let sd = std_dev(&w);
-            if sd > 0.0 { d / sd } else { 0.0 }
+            if sd > 0.0 { (d / sd, edge / sd) } else { (0.0, 0.0) }
         })
         .collect();
+    let values: Vec<f64> = both.iter().map(|b| b.0).collect();
     let classes = &o.analysis.classes;
     let find = |name: &str| classes.iter().position(|c| c == name);
     let (plane_i, ship_i) = (find("airplane")?, find("ship")?);
@@ -415,6 +418,8 @@ pub fn blue_edges(cx: &Context<'_>) -> Option<Measured> {
             values: json!({
                 "classes": classes,
                 "border_minus_centre_blue_minus_red": values.iter().map(|&x| round(x)).collect::<Vec<_>>(),
+                // Context, not part of the rule: how blue the border is on its own.
+                "border_blue_minus_red": both.iter().map(|b| round(b.1)).collect::<Vec<_>>(),
                 "airplane_rank": rank(plane_i),
                 "ship_rank": rank(ship_i),
             }),

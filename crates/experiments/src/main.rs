@@ -525,7 +525,12 @@ fn write_outputs(run: &Results, out: &Path) -> Result<Reproduce> {
     report::write_summaries(run, out)?;
     experiments::demos::write(run, out)?;
     let sweeps = claim_sweeps(run, &out.join("models"))?;
+    let measuring = std::time::Instant::now();
     let claims = experiments::claims::write_all(run, &sweeps, &out.join("figures"))?;
+    eprintln!(
+        "claims measured and drawn in {:.1} s",
+        measuring.elapsed().as_secs_f64()
+    );
     let mut r = report::reproduce(run, run.total_seconds + start.elapsed().as_secs_f64());
     r.claims = claims.claims;
     experiments::io::write_json(&out.join("reproduce.json"), &r)?;
