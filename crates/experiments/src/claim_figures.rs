@@ -31,7 +31,13 @@ fn class_colour(c: usize) -> Rgb {
 /// Panels one under the other, with a margin.
 pub fn stack(panels: Vec<Drawing>) -> Drawing {
     if panels.is_empty() {
-        return label("nothing to show", 14.0, palette::INK, 10, palette::BACKGROUND);
+        return label(
+            "nothing to show",
+            14.0,
+            palette::INK,
+            10,
+            palette::BACKGROUND,
+        );
     }
     vstack(&panels, 24, Align::Start, palette::BACKGROUND).padded(10, palette::BACKGROUND)
 }
@@ -45,8 +51,9 @@ fn mean_raster(values: &[f32], o: &Outcome) -> Raster {
     Raster::from_planar_unit(values, s.channels, s.width, s.height)
 }
 
-fn tile_scale(o: &Outcome) -> u32 {
-    if o.analysis.templates.shape().width <= 28 { 3 } else { 3 }
+/// Template tiles at about 90 pixels: 28x28 and 32x32 images both enlarged 3 times.
+fn tile_scale(_: &Outcome) -> u32 {
+    3
 }
 
 /// A series of a bar chart.
@@ -71,7 +78,11 @@ pub fn value_bars(
 ) -> Drawing {
     let (slot_w, bar_w, plot_h, left, top) = (74.0f32, 22.0f32, 150.0f32, 10.0f32, 50.0f32);
     let bar_w = (bar_w * 2.0 / series.len().max(1) as f32).min(40.0);
-    let all: Vec<f64> = series.iter().flat_map(|s| s.values.iter().copied()).filter(|v| v.is_finite()).collect();
+    let all: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.values.iter().copied())
+        .filter(|v| v.is_finite())
+        .collect();
     let hi = all.iter().copied().fold(0.0f64, f64::max);
     let lo = all.iter().copied().fold(0.0f64, f64::min);
     let span = (hi - lo).max(1e-12);
@@ -80,7 +91,11 @@ pub fn value_bars(
     let width = left as u32 * 2 + (slot_w * n as f32) as u32;
     let height = (top + plot_h + 44.0) as u32 + if series.len() > 1 { 20 } else { 0 };
     let mut d = Drawing::canvas(width.max(420), height, palette::BACKGROUND);
-    d.text((left, 6.0), heading, TextStyle::new(14.0, palette::INK).anchored(Anchor::TOP_LEFT));
+    d.text(
+        (left, 6.0),
+        heading,
+        TextStyle::new(14.0, palette::INK).anchored(Anchor::TOP_LEFT),
+    );
     let small = TextStyle::new(10.0, palette::INK);
     for (i, l) in labels.iter().enumerate() {
         let x0 = left + i as f32 * slot_w;
@@ -93,15 +108,28 @@ pub fn value_bars(
             let h = (v.abs() / span) as f32 * plot_h;
             let y = if v >= 0.0 { zero_y - h } else { zero_y };
             d.rect(
-                Rect::new(x.round() as i32, y.round() as i32, (bar_w - 2.0).max(1.0) as u32, h.round().max(1.0) as u32),
+                Rect::new(
+                    x.round() as i32,
+                    y.round() as i32,
+                    (bar_w - 2.0).max(1.0) as u32,
+                    h.round().max(1.0) as u32,
+                ),
                 Some(s.colour),
                 None,
             );
-            let (ty, anchor) = if v >= 0.0 { (y - 2.0, Anchor::BOTTOM) } else { (y + h + 2.0, Anchor::TOP) };
+            let (ty, anchor) = if v >= 0.0 {
+                (y - 2.0, Anchor::BOTTOM)
+            } else {
+                (y + h + 2.0, Anchor::TOP)
+            };
             d.text((x + bar_w / 2.0 - 1.0, ty), fmt(v), small.anchored(anchor));
         }
         let strong = emphasis.contains(&i);
-        let text = if strong { format!("★ {l}") } else { l.clone() };
+        let text = if strong {
+            format!("★ {l}")
+        } else {
+            l.clone()
+        };
         let colour = if strong { palette::WRONG } else { palette::INK };
         d.text(
             (x0 + slot_w / 2.0, top + plot_h + 8.0),
@@ -109,13 +137,21 @@ pub fn value_bars(
             TextStyle::new(11.0, colour).anchored(Anchor::TOP),
         );
     }
-    d.line((left, zero_y), (left + slot_w * n as f32, zero_y), Stroke::new(palette::INK, 1.0));
+    d.line(
+        (left, zero_y),
+        (left + slot_w * n as f32, zero_y),
+        Stroke::new(palette::INK, 1.0),
+    );
     if series.len() > 1 {
         let mut x = left;
         let y = top + plot_h + 30.0;
         for s in series {
             d.rect(Rect::new(x as i32, y as i32, 12, 12), Some(s.colour), None);
-            d.text((x + 16.0, y + 6.0), s.name, TextStyle::new(11.0, palette::INK).anchored(Anchor::LEFT));
+            d.text(
+                (x + 16.0, y + 6.0),
+                s.name,
+                TextStyle::new(11.0, palette::INK).anchored(Anchor::LEFT),
+            );
             x += 30.0 + 7.0 * s.name.len() as f32;
         }
     }
@@ -172,7 +208,11 @@ pub fn blue_edges(o: &Outcome, values: &[f64], highlight: &[usize]) -> Drawing {
     let bars = value_bars(
         "blue - red weight: border ring (4 px) minus centre (16x16), in template s.d.",
         &o.analysis.classes,
-        &[Series { name: "", colour: palette::NEGATIVE, values }],
+        &[Series {
+            name: "",
+            colour: palette::NEGATIVE,
+            values,
+        }],
         highlight,
         &|v| format!("{v:+.2}"),
     );
@@ -193,21 +233,33 @@ pub fn loops_and_lines(classes: &[String], by_pred: &[[f64; 3]]) -> Drawing {
         value_bars(
             "ring ink minus centre ink (mean intensity 0..1): a big loop with an empty middle is high",
             &labels,
-            &[Series { name: "", colour: palette::CORRECT, values: &l }],
+            &[Series {
+                name: "",
+                colour: palette::CORRECT,
+                values: &l,
+            }],
             &[0],
             &|v| format!("{v:.2}"),
         ),
         value_bars(
             "total ink (pixels of full intensity)",
             &labels,
-            &[Series { name: "", colour: palette::BAR, values: &i }],
+            &[Series {
+                name: "",
+                colour: palette::BAR,
+                values: &i,
+            }],
             &[1],
             &|v| format!("{v:.0}"),
         ),
         value_bars(
             "stroke width 2A/P (pixels, threshold 128)",
             &labels,
-            &[Series { name: "", colour: palette::NEGATIVE, values: &w }],
+            &[Series {
+                name: "",
+                colour: palette::NEGATIVE,
+                values: &w,
+            }],
             &[1],
             &|v| format!("{v:.2}"),
         ),
@@ -215,7 +267,12 @@ pub fn loops_and_lines(classes: &[String], by_pred: &[[f64; 3]]) -> Drawing {
 }
 
 /// Claim 4: the 1-layer templates with their own-class r, the 2-layer filters with their best |r|.
-pub fn filters_vs_templates(o1: &Outcome, own: &[f64], o2: &Outcome, best_of: &[(usize, f64)]) -> Drawing {
+pub fn filters_vs_templates(
+    o1: &Outcome,
+    own: &[f64],
+    o2: &Outcome,
+    best_of: &[(usize, f64)],
+) -> Drawing {
     let row = |o: &Outcome, labels: Vec<String>| {
         let t = &o.analysis.templates;
         let tiles: Vec<Raster> = (0..t.len()).map(|u| template_raster(t, u)).collect();
@@ -231,7 +288,11 @@ pub fn filters_vs_templates(o1: &Outcome, own: &[f64], o2: &Outcome, best_of: &[
         )
     };
     let c1 = &o1.analysis.classes;
-    let l1 = own.iter().enumerate().map(|(c, r)| format!("{}: r {r:.2}", short(&c1[c]))).collect();
+    let l1 = own
+        .iter()
+        .enumerate()
+        .map(|(c, r)| format!("{}: r {r:.2}", short(&c1[c])))
+        .collect();
     let l2 = best_of
         .iter()
         .enumerate()
@@ -239,7 +300,10 @@ pub fn filters_vs_templates(o1: &Outcome, own: &[f64], o2: &Outcome, best_of: &[
         .collect();
     vstack(
         &[
-            title(&format!("{}: templates and their own-class r (top); {} filters and their best |r| with any class (bottom)", o1.trained.spec.id, o2.trained.spec.id)),
+            title(&format!(
+                "{}: templates and their own-class r (top); {} filters and their best |r| with any class (bottom)",
+                o1.trained.spec.id, o2.trained.spec.id
+            )),
             row(o1, l1),
             row(o2, l2),
         ],
@@ -254,7 +318,13 @@ fn short(name: &str) -> String {
 }
 
 /// Claim 5: each filter placed at (rim minus centre, class 0's weight on it).
-pub fn rim_weights(o: &Outcome, rim: &[f64], out0: &[f64], r: Option<f64>, p: Option<f64>) -> Drawing {
+pub fn rim_weights(
+    o: &Outcome,
+    rim: &[f64],
+    out0: &[f64],
+    r: Option<f64>,
+    p: Option<f64>,
+) -> Drawing {
     let (w, h, m) = (780.0f32, 560.0f32, 70.0f32);
     let mut d = Drawing::canvas(w as u32, h as u32, palette::BACKGROUND);
     let range = |v: &[f64]| {
@@ -282,10 +352,26 @@ pub fn rim_weights(o: &Outcome, rim: &[f64], out0: &[f64], r: Option<f64>, p: Op
         TextStyle::new(12.0, palette::MUTED).anchored(Anchor::TOP_LEFT),
     );
     let muted = TextStyle::new(11.0, palette::MUTED);
-    d.text((w - 10.0, py(0.0) - 8.0), "filter: high rim, low centre →", muted.anchored(Anchor::BOTTOM_RIGHT));
-    d.text((10.0, py(0.0) - 8.0), "← low rim, high centre", muted.anchored(Anchor::BOTTOM_LEFT));
-    d.text((px(0.0) + 6.0, m - 4.0), "↑ class 0 favours the filter", muted.anchored(Anchor::LEFT));
-    d.text((px(0.0) + 6.0, h - m + 16.0), "↓ class 0 disfavours it", muted.anchored(Anchor::LEFT));
+    d.text(
+        (w - 10.0, py(0.0) - 8.0),
+        "filter: high rim, low centre →",
+        muted.anchored(Anchor::BOTTOM_RIGHT),
+    );
+    d.text(
+        (10.0, py(0.0) - 8.0),
+        "← low rim, high centre",
+        muted.anchored(Anchor::BOTTOM_LEFT),
+    );
+    d.text(
+        (px(0.0) + 6.0, m - 4.0),
+        "↑ class 0 favours the filter",
+        muted.anchored(Anchor::LEFT),
+    );
+    d.text(
+        (px(0.0) + 6.0, h - m + 16.0),
+        "↓ class 0 disfavours it",
+        muted.anchored(Anchor::LEFT),
+    );
     let t = &o.analysis.templates;
     for f in 0..rim.len() {
         let img = template_raster(t, f);
@@ -293,18 +379,32 @@ pub fn rim_weights(o: &Outcome, rim: &[f64], out0: &[f64], r: Option<f64>, p: Op
         let (tw, th) = (2 * img.width() as i32, 2 * img.height() as i32);
         let (x, y) = (cx as i32 - tw / 2, cy as i32 - th / 2);
         d.place(Drawing::image(&img, 2), x, y);
-        d.rect(Rect::new(x - 1, y - 1, tw as u32 + 2, th as u32 + 2), None, Some((palette::EDGE, 1)));
-        d.text((cx, (y + th + 3) as f32), format!("f{}", f + 1), TextStyle::new(11.0, palette::INK).anchored(Anchor::TOP));
+        d.rect(
+            Rect::new(x - 1, y - 1, tw as u32 + 2, th as u32 + 2),
+            None,
+            Some((palette::EDGE, 1)),
+        );
+        d.text(
+            (cx, (y + th + 3) as f32),
+            format!("f{}", f + 1),
+            TextStyle::new(11.0, palette::INK).anchored(Anchor::TOP),
+        );
     }
     d
 }
 
 /// Claim 6: for each class, its clusters' mean images with their shares.
 pub fn kinds_of_digits(o: &Outcome, classes: &[ClassClusters]) -> Drawing {
-    let mut rows = vec![title("mnist-2layer: clusters of the hidden codes of each class's correctly classified held-out digits (mean image, share)")];
+    let mut rows = vec![title(
+        "mnist-2layer: clusters of the hidden codes of each class's correctly classified held-out digits (mean image, share)",
+    )];
     for c in classes {
         let tiles: Vec<Raster> = c.mean_images.iter().map(|m| mean_raster(m, o)).collect();
-        let labels = c.shares.iter().map(|s| format!("{:.0}%", 100.0 * s)).collect();
+        let labels = c
+            .shares
+            .iter()
+            .map(|s| format!("{:.0}%", 100.0 * s))
+            .collect();
         let grid = image_grid(
             &tiles,
             &GridOptions {
@@ -317,7 +417,10 @@ pub fn kinds_of_digits(o: &Outcome, classes: &[ClassClusters]) -> Drawing {
             },
         );
         let name = &o.analysis.classes[c.class];
-        let text = format!("{name}: k={}, silhouette {:.2}, {} >= 10%", c.k, c.silhouette, c.substantial);
+        let text = format!(
+            "{name}: k={}, silhouette {:.2}, {} >= 10%",
+            c.k, c.silhouette, c.substantial
+        );
         let mut cell = Drawing::canvas(240, grid.height(), palette::BACKGROUND);
         let l = label(&text, 12.0, palette::INK, 2, palette::BACKGROUND);
         let y = (grid.height() as i32 - l.height() as i32) / 2;
@@ -370,13 +473,30 @@ pub fn projection(o: &Outcome, view: &DatasetView<'_>, xy: &[Vec<f64>], explaine
         let (x, y) = px(&xy[i]);
         let c = usize::from(view.label(i));
         let (tw, th) = (img.width() as i32, img.height() as i32);
-        d.place(Drawing::image(&img, 1), x as i32 - tw / 2, y as i32 - th / 2);
-        d.rect(Rect::new(x as i32 - tw / 2 - 1, y as i32 - th / 2 - 1, tw as u32 + 2, th as u32 + 2), None, Some((class_colour(c), 2)));
+        d.place(
+            Drawing::image(&img, 1),
+            x as i32 - tw / 2,
+            y as i32 - th / 2,
+        );
+        d.rect(
+            Rect::new(
+                x as i32 - tw / 2 - 1,
+                y as i32 - th / 2 - 1,
+                tw as u32 + 2,
+                th as u32 + 2,
+            ),
+            None,
+            Some((class_colour(c), 2)),
+        );
     }
     for (c, name) in o.analysis.classes.iter().enumerate() {
         let y = 40.0 + c as f32 * 20.0;
         d.circle((w + 10.0, y), 5.0, Some(class_colour(c)), None);
-        d.text((w + 20.0, y), name.as_str(), TextStyle::new(12.0, palette::INK).anchored(Anchor::LEFT));
+        d.text(
+            (w + 20.0, y),
+            name.as_str(),
+            TextStyle::new(12.0, palette::INK).anchored(Anchor::LEFT),
+        );
     }
     d
 }
@@ -398,8 +518,16 @@ pub fn recalls(mnist: &[String], rm: &[f64], cifar: &[String], rc: &[f64]) -> Dr
         "held-out recall per class (%): mnist-2layer against cifar-2layer, same architecture",
         &labels,
         &[
-            Series { name: "MNIST", colour: palette::CORRECT, values: &pm },
-            Series { name: "CIFAR-10", colour: palette::WRONG, values: &pc },
+            Series {
+                name: "MNIST",
+                colour: palette::CORRECT,
+                values: &pm,
+            },
+            Series {
+                name: "CIFAR-10",
+                colour: palette::WRONG,
+                values: &pc,
+            },
         ],
         &[],
         &|v| format!("{v:.0}"),

@@ -26,8 +26,7 @@ use std::ops::Range;
 
 use datasets::{DatasetView, Feed, Split};
 use introspect::{
-    ClassMeans, Mask, Pca, kmeans, knn_accuracy, pearson, permutation_p, silhouette,
-    stroke_width,
+    ClassMeans, Mask, Pca, kmeans, knn_accuracy, pearson, permutation_p, silhouette, stroke_width,
 };
 use nn::Mlp;
 use render::Drawing;
@@ -191,7 +190,9 @@ impl<'a> Context<'a> {
 
     /// The mean image (`0..=1`) of class `c` of the outcome's train split.
     pub fn mean_image(&self, o: &Outcome, c: usize) -> Vec<f32> {
-        self.means[&o.trained.spec.data].mean_f32(c).unwrap_or_default()
+        self.means[&o.trained.spec.data]
+            .mean_f32(c)
+            .unwrap_or_default()
     }
 }
 
@@ -238,23 +239,22 @@ fn round(x: f64) -> f64 {
     (x * 1e4).round() / 1e4
 }
 
-/// Measures every claim whose networks are part of `run`, in the chapter's order.
+/// Measures every claim whose networks are part of the context's run, in the chapter's order.
 ///
 /// # Errors
 /// A data value the measures cannot use (a label out of range, too few samples for a
 /// clustering).
-pub fn measure(run: &Results, sweeps: &Sweeps) -> Result<Vec<Measured>, ExperimentError> {
-    let cx = Context::new(run)?;
+pub fn measure(cx: &Context<'_>, sweeps: &Sweeps) -> Result<Vec<Measured>, ExperimentError> {
     let mut out = Vec::new();
-    out.extend(templates_look_like_means(&cx));
-    out.extend(blue_edges(&cx));
-    out.extend(loops_and_lines(&cx));
-    out.extend(filters_are_not_templates(&cx));
-    out.extend(zero_likes_rim(&cx)?);
-    out.extend(kinds_of_digits(&cx)?);
-    out.extend(compact_representation(&cx)?);
+    out.extend(templates_look_like_means(cx));
+    out.extend(blue_edges(cx));
+    out.extend(loops_and_lines(cx));
+    out.extend(filters_are_not_templates(cx));
+    out.extend(zero_likes_rim(cx)?);
+    out.extend(kinds_of_digits(cx)?);
+    out.extend(compact_representation(cx)?);
     out.extend(layers_stop_helping(sweeps));
-    out.extend(cifar_is_harder(&cx));
+    out.extend(cifar_is_harder(cx));
     Ok(out)
 }
 
@@ -398,7 +398,11 @@ pub fn blue_edges(cx: &Context<'_>) -> Option<Measured> {
             let edge = border.mean(&bmr).unwrap_or(0.0);
             let d = edge - centre.mean(&bmr).unwrap_or(0.0);
             let sd = std_dev(&w);
-            if sd > 0.0 { (d / sd, edge / sd) } else { (0.0, 0.0) }
+            if sd > 0.0 {
+                (d / sd, edge / sd)
+            } else {
+                (0.0, 0.0)
+            }
         })
         .collect();
     let values: Vec<f64> = both.iter().map(|b| b.0).collect();
@@ -467,7 +471,10 @@ pub fn loops_and_lines(cx: &Context<'_>) -> Option<Measured> {
     if s.channels != 1 || o.analysis.classes.len() < 2 {
         return None;
     }
-    let (ring, centre) = (digit_ring(s.width, s.height), digit_centre(s.width, s.height));
+    let (ring, centre) = (
+        digit_ring(s.width, s.height),
+        digit_centre(s.width, s.height),
+    );
     let k = o.analysis.classes.len();
     let preds = o.analysis.held_out.predictions.predicted();
     let feats: Vec<[f64; 3]> = (0..view.len())
@@ -501,8 +508,38 @@ pub fn loops_and_lines(cx: &Context<'_>) -> Option<Measured> {
         let n = diffs.len();
         (n, (n > 0).then(|| diffs.iter().sum::<f64>() / n as f64))
     };
-    let argmax = |f: usize| best(&by_pred.iter().map(|m| if m[f].is_nan() { f64::NEG_INFINITY } else { m[f] }).collect::<Vec<_>>(), false).0;
-    let argmin = |f: usize| best(&by_pred.iter().map(|m| if m[f].is_nan() { f64::NEG_INFINITY } else { -m[f] }).collect::<Vec<_>>(), false).0;
+    let argmax = |f: usize| {
+        best(
+            &by_pred
+                .iter()
+                .map(|m| {
+                    if m[f].is_nan() {
+                        f64::NEG_INFINITY
+                    } else {
+                        m[f]
+                    }
+                })
+                .collect::<Vec<_>>(),
+            false,
+        )
+        .0
+    };
+    let argmin = |f: usize| {
+        best(
+            &by_pred
+                .iter()
+                .map(|m| {
+                    if m[f].is_nan() {
+                        f64::NEG_INFINITY
+                    } else {
+                        -m[f]
+                    }
+                })
+                .collect::<Vec<_>>(),
+            false,
+        )
+        .0
+    };
     let a = argmax(0) == 0 && argmin(1) == 1;
     let (n0, loop0) = taken_for(0, 0);
     let (n1, ink1) = taken_for(1, 1);
@@ -619,7 +656,10 @@ pub fn zero_likes_rim(cx: &Context<'_>) -> Result<Option<Measured>, ExperimentEr
     if s.channels != 1 {
         return Ok(None);
     }
-    let (ring, centre) = (digit_ring(s.width, s.height), digit_centre(s.width, s.height));
+    let (ring, centre) = (
+        digit_ring(s.width, s.height),
+        digit_centre(s.width, s.height),
+    );
     let rim: Vec<f64> = (0..o.analysis.templates.len())
         .map(|f| {
             let w = raw(o, f);
@@ -730,7 +770,9 @@ pub fn kinds_of_digits(cx: &Context<'_>) -> Result<Option<Measured>, ExperimentE
         let mean_images = order
             .iter()
             .map(|&cl| {
-                let members: Vec<usize> = (0..idx.len()).filter(|&i| km.assignments[i] == cl).collect();
+                let members: Vec<usize> = (0..idx.len())
+                    .filter(|&i| km.assignments[i] == cl)
+                    .collect();
                 let mut m = vec![0.0f32; plane];
                 for &i in &members {
                     for (a, &p) in m.iter_mut().zip(view.image(idx[i])) {
@@ -759,7 +801,12 @@ pub fn kinds_of_digits(cx: &Context<'_>) -> Result<Option<Measured>, ExperimentE
         return Ok(None);
     }
     let several = |c: &ClassClusters| c.silhouette >= SILHOUETTE_STRUCTURE && c.substantial >= 2;
-    let of = |class: usize| classes.iter().find(|c| c.class == class).is_some_and(several);
+    let of = |class: usize| {
+        classes
+            .iter()
+            .find(|c| c.class == class)
+            .is_some_and(several)
+    };
     let n_several = classes.iter().filter(|c| several(c)).count();
     let verdict = if of(0) && of(1) {
         Verdict::Holds
@@ -769,9 +816,15 @@ pub fn kinds_of_digits(cx: &Context<'_>) -> Result<Option<Measured>, ExperimentE
         Verdict::Fails
     };
     let describe = |class: usize| {
-        classes.iter().find(|c| c.class == class).map_or("-".into(), |c| {
-            format!("{} clusters >= 10%, silhouette {:.2}", c.substantial, c.silhouette)
-        })
+        classes
+            .iter()
+            .find(|c| c.class == class)
+            .map_or("-".into(), |c| {
+                format!(
+                    "{} clusters >= 10%, silhouette {:.2}",
+                    c.substantial, c.silhouette
+                )
+            })
     };
     let values = json!({
         "classes": classes.iter().map(|c| json!({
@@ -861,7 +914,12 @@ pub fn compact_representation(cx: &Context<'_>) -> Result<Option<Measured>, Expe
             hidden_knn: hidden.accuracy,
             projection_explained: pca.explained().unwrap_or(0.0),
         });
-        panels.push(figs::projection(o, &cx.held_out(o), &xy, pca.explained().unwrap_or(0.0)));
+        panels.push(figs::projection(
+            o,
+            &cx.held_out(o),
+            &xy,
+            pca.explained().unwrap_or(0.0),
+        ));
     }
     if found.is_empty() {
         return Ok(None);
@@ -889,8 +947,12 @@ pub fn compact_representation(cx: &Context<'_>) -> Result<Option<Measured>, Expe
     Ok(Some(Measured {
         claim: Claim {
             id: 7,
-            statement: "A hidden layer turns its input into a more compact, more salient representation.".into(),
-            measure: format!("{KNN_K}-NN accuracy of the first {KNN_QUERIES} held-out images against the first {KNN_REFERENCES} train images, in the hidden space against pixel space; salient when hidden >= pixel; holds when both datasets are, partly when one is or both are within 2 points. Figure: 2-D PCA of the held-out hidden codes."),
+            statement:
+                "A hidden layer turns its input into a more compact, more salient representation."
+                    .into(),
+            measure: format!(
+                "{KNN_K}-NN accuracy of the first {KNN_QUERIES} held-out images against the first {KNN_REFERENCES} train images, in the hidden space against pixel space; salient when hidden >= pixel; holds when both datasets are, partly when one is or both are within 2 points. Figure: 2-D PCA of the held-out hidden codes."
+            ),
             values: serde_json::to_value(&found).unwrap_or(Value::Null),
             verdict,
             figure: "hidden_projection.png".into(),
@@ -945,8 +1007,16 @@ pub fn layers_stop_helping(sweeps: &Sweeps) -> Option<Measured> {
                 "best_two_hidden": round(two),
             }),
         );
-        let inputs = if *kind == DataKind::Cifar10 { 3072 } else { 784 };
-        panels.push(crate::sweep::figure_for(points, kind.display_name(), inputs));
+        let inputs = if *kind == DataKind::Cifar10 {
+            3072
+        } else {
+            784
+        };
+        panels.push(crate::sweep::figure_for(
+            points,
+            kind.display_name(),
+            inputs,
+        ));
     }
     let verdict = match Verdict::of(&parts) {
         Verdict::Fails if any => Verdict::Partly,
@@ -975,13 +1045,21 @@ pub fn layers_stop_helping(sweeps: &Sweeps) -> Option<Measured> {
 /// against 37%), and every CIFAR-10 class's recall below every MNIST class's. Holds when both,
 /// partly when one, or when CIFAR-10 is lower at all, fails otherwise.
 pub fn cifar_is_harder(cx: &Context<'_>) -> Option<Measured> {
-    let (m, c) = (cx.net(NetworkId::Mnist2Layer)?, cx.net(NetworkId::Cifar2Layer)?);
+    let (m, c) = (
+        cx.net(NetworkId::Mnist2Layer)?,
+        cx.net(NetworkId::Cifar2Layer)?,
+    );
     let recall = |o: &Outcome| -> Vec<f64> {
         let cm = &o.analysis.held_out.confusion;
-        (0..cm.n_classes()).map(|k| cm.recall(k).unwrap_or(0.0)).collect()
+        (0..cm.n_classes())
+            .map(|k| cm.recall(k).unwrap_or(0.0))
+            .collect()
     };
     let (rm, rc) = (recall(m), recall(c));
-    let (am, ac) = (m.analysis.held_out.accuracy(), c.analysis.held_out.accuracy());
+    let (am, ac) = (
+        m.analysis.held_out.accuracy(),
+        c.analysis.held_out.accuracy(),
+    );
     let gap = am - ac;
     let separated = rc.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b))
         < rm.iter().fold(f64::INFINITY, |a, &b| a.min(b));
@@ -1026,49 +1104,6 @@ pub fn table(claims: &[Claim]) -> String {
     s
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_verdict_is_all_some_or_none_of_its_parts() {
-        assert_eq!(Verdict::of(&[true, true]), Verdict::Holds);
-        assert_eq!(Verdict::of(&[true, false]), Verdict::Partly);
-        assert_eq!(Verdict::of(&[false, false]), Verdict::Fails);
-        assert_eq!(Verdict::of(&[]), Verdict::Fails);
-        assert_eq!(serde_json::to_string(&Verdict::Partly).unwrap(), "\"partly\"");
-    }
-
-    #[test]
-    fn the_digit_regions_fit_a_zero() {
-        // The ring and the centre of a 28x28 plane do not overlap, and the ring lies inside
-        // the 20x20 box where MNIST puts its digits.
-        let (ring, centre) = (digit_ring(28, 28), digit_centre(28, 28));
-        for y in 0..28 {
-            for x in 0..28 {
-                assert!(!(ring.contains(x, y) && centre.contains(x, y)));
-                if ring.contains(x, y) {
-                    assert!((4..24).contains(&x) && (4..24).contains(&y), "({x}, {y})");
-                }
-            }
-        }
-        assert!(centre.count() > 20 && ring.count() > 200);
-    }
-
-    #[test]
-    fn centred_means_sum_to_zero_over_classes() {
-        let rows: [(&[u8], u8); 3] = [(&[0, 255], 0), (&[255, 255], 1), (&[51, 0], 1)];
-        let m = ClassMeans::from_u8_rows(2, 2, rows).unwrap();
-        let c = centred(&m);
-        for p in 0..2 {
-            assert!((c[0][p] + c[1][p]).abs() < 1e-12);
-        }
-        assert_eq!(median(&[3.0, 1.0, 2.0, 10.0]), 2.5);
-        assert_eq!(best(&[0.1, -0.5, 0.3], true), (1, 0.5));
-        assert_eq!(best(&[0.1, -0.5, 0.3], false), (2, 0.3));
-    }
-}
-
 /// The claims of a run and the files written for them.
 pub struct Written {
     /// Every measured claim, in the chapter's order.
@@ -1082,9 +1117,13 @@ pub struct Written {
 ///
 /// # Errors
 /// A measure's data error, or an IO error naming the file.
-pub fn write_all(run: &Results, sweeps: &Sweeps, dir: &std::path::Path) -> Result<Written, ExperimentError> {
+pub fn write_all(
+    run: &Results,
+    sweeps: &Sweeps,
+    dir: &std::path::Path,
+) -> Result<Written, ExperimentError> {
     let cx = Context::new(run)?;
-    let measured = measure(run, sweeps)?;
+    let measured = measure(&cx, sweeps)?;
     let mut claims = Vec::with_capacity(measured.len());
     for m in measured {
         let stem = m.claim.figure.trim_end_matches(".png");
@@ -1132,7 +1171,11 @@ pub fn html(claims: &[Claim], unit_figures: &[(String, String)]) -> String {
                 "<tr><td><a href=\"#claim-{}\">{}</a></td><td class=\"{}\">{}</td><td style=\"text-align:left\">{}</td></tr>",
                 c.id,
                 c.id,
-                if c.verdict == Verdict::Fails { "fail" } else { "pass" },
+                if c.verdict == Verdict::Fails {
+                    "fail"
+                } else {
+                    "pass"
+                },
                 c.verdict.name(),
                 esc(&c.summary)
             );
@@ -1146,7 +1189,11 @@ pub fn html(claims: &[Claim], unit_figures: &[(String, String)]) -> String {
             "<section id=\"claim-{id}\"><h3>Claim {id}: {st}</h3><p>Verdict: <b class=\"{cls}\">{v}</b>. {sum}</p><p><i>Measure.</i> {me}</p><figure><img src=\"figures/{fig}\" alt=\"{st}\"><figcaption><b>{fig}</b></figcaption></figure><details><summary>numbers</summary><pre>{vals}</pre></details></section>",
             id = c.id,
             st = esc(&c.statement),
-            cls = if c.verdict == Verdict::Fails { "fail" } else { "pass" },
+            cls = if c.verdict == Verdict::Fails {
+                "fail"
+            } else {
+                "pass"
+            },
             v = c.verdict.name(),
             sum = esc(&c.summary),
             me = esc(&c.measure),
@@ -1166,4 +1213,50 @@ pub fn html(claims: &[Claim], unit_figures: &[(String, String)]) -> String {
         }
     }
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_verdict_is_all_some_or_none_of_its_parts() {
+        assert_eq!(Verdict::of(&[true, true]), Verdict::Holds);
+        assert_eq!(Verdict::of(&[true, false]), Verdict::Partly);
+        assert_eq!(Verdict::of(&[false, false]), Verdict::Fails);
+        assert_eq!(Verdict::of(&[]), Verdict::Fails);
+        assert_eq!(
+            serde_json::to_string(&Verdict::Partly).unwrap(),
+            "\"partly\""
+        );
+    }
+
+    #[test]
+    fn the_digit_regions_fit_a_zero() {
+        // The ring and the centre of a 28x28 plane do not overlap, and the ring lies inside
+        // the 20x20 box where MNIST puts its digits.
+        let (ring, centre) = (digit_ring(28, 28), digit_centre(28, 28));
+        for y in 0..28 {
+            for x in 0..28 {
+                assert!(!(ring.contains(x, y) && centre.contains(x, y)));
+                if ring.contains(x, y) {
+                    assert!((4..24).contains(&x) && (4..24).contains(&y), "({x}, {y})");
+                }
+            }
+        }
+        assert!(centre.count() > 20 && ring.count() > 200);
+    }
+
+    #[test]
+    fn centred_means_sum_to_zero_over_classes() {
+        let rows: [(&[u8], u8); 3] = [(&[0, 255], 0), (&[255, 255], 1), (&[51, 0], 1)];
+        let m = ClassMeans::from_u8_rows(2, 2, rows).unwrap();
+        let c = centred(&m);
+        for (a, b) in c[0].iter().zip(&c[1]) {
+            assert!((a + b).abs() < 1e-12);
+        }
+        assert_eq!(median(&[3.0, 1.0, 2.0, 10.0]), 2.5);
+        assert_eq!(best(&[0.1, -0.5, 0.3], true), (1, 0.5));
+        assert_eq!(best(&[0.1, -0.5, 0.3], false), (2, 0.3));
+    }
 }

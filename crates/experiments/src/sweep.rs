@@ -13,8 +13,8 @@ use crate::analysis::analyse;
 use crate::data::{DataDir, fingerprint};
 use crate::error::ExperimentError;
 use crate::spec::{DataKind, NetworkId, Spec};
-use sha2::{Digest, Sha256};
 use crate::training::train;
+use sha2::{Digest, Sha256};
 
 /// The hidden layers tried: none, one of growing width, two.
 pub const HIDDEN: [&[usize]; 8] = [

@@ -70,17 +70,38 @@ fn histogram(card: &UnitCard, width: u32, height: u32) -> Drawing {
         let h = (n as f32 / max * height as f32).round() as u32;
         if h > 0 {
             d.rect(
-                Rect::new((b as f32 * bw) as i32, (height - h) as i32, (bw - 1.0).max(1.0) as u32, h),
+                Rect::new(
+                    (b as f32 * bw) as i32,
+                    (height - h) as i32,
+                    (bw - 1.0).max(1.0) as u32,
+                    h,
+                ),
                 Some(palette::BAR),
                 None,
             );
         }
     }
-    d.rect(Rect::new(0, height as i32, width, 1), Some(palette::INK), None);
+    d.rect(
+        Rect::new(0, height as i32, width, 1),
+        Some(palette::INK),
+        None,
+    );
     let style = render::TextStyle::new(10.0, palette::MUTED);
-    d.text((0.0, height as f32 + 3.0), format!("{:.2}", card.range.0), style.anchored(render::Anchor::TOP_LEFT));
-    d.text((width as f32, height as f32 + 3.0), format!("{:.2}", card.range.1), style.anchored(render::Anchor::TOP_RIGHT));
-    d.text((width as f32 / 2.0, height as f32 + 3.0), "activation", style.anchored(render::Anchor::TOP));
+    d.text(
+        (0.0, height as f32 + 3.0),
+        format!("{:.2}", card.range.0),
+        style.anchored(render::Anchor::TOP_LEFT),
+    );
+    d.text(
+        (width as f32, height as f32 + 3.0),
+        format!("{:.2}", card.range.1),
+        style.anchored(render::Anchor::TOP_RIGHT),
+    );
+    d.text(
+        (width as f32 / 2.0, height as f32 + 3.0),
+        "activation",
+        style.anchored(render::Anchor::TOP),
+    );
     d
 }
 
@@ -88,10 +109,23 @@ fn histogram(card: &UnitCard, width: u32, height: u32) -> Drawing {
 pub fn figure(o: &Outcome, view: &DatasetView<'_>, codes: &Matrix) -> Option<Drawing> {
     let bars = o.analysis.bars.as_ref()?;
     let t = &o.analysis.templates;
-    let short: Vec<String> = o.analysis.classes.iter().map(|c| c.chars().take(3).collect()).collect();
+    let short: Vec<String> = o
+        .analysis
+        .classes
+        .iter()
+        .map(|c| c.chars().take(3).collect())
+        .collect();
     let small = |idx: &[usize]| {
         let tiles: Vec<Raster> = idx.iter().map(|&i| sample_raster(view, i)).collect();
-        image_grid(&tiles, &GridOptions { scale: 1, gap: 1, margin: 0, ..GridOptions::new(EXTREMES) })
+        image_grid(
+            &tiles,
+            &GridOptions {
+                scale: 1,
+                gap: 1,
+                margin: 0,
+                ..GridOptions::new(EXTREMES)
+            },
+        )
     };
     let drawn: Vec<Drawing> = cards(codes)
         .iter()
@@ -103,14 +137,27 @@ pub fn figure(o: &Outcome, view: &DatasetView<'_>, codes: &Matrix) -> Option<Dra
                 &weights,
                 &short,
                 bars.scale(),
-                &BarOptions { slot: 17, bar_width: 11, height: 70, label_size: 9.0, margin: 2, ..BarOptions::default() },
+                &BarOptions {
+                    slot: 17,
+                    bar_width: 11,
+                    height: 70,
+                    label_size: 9.0,
+                    margin: 2,
+                    ..BarOptions::default()
+                },
             );
             let head = hstack(&[filter, chart], 6, Align::Center, palette::BACKGROUND);
             let caption = |s: &str| label(s, 11.0, palette::MUTED, 1, palette::BACKGROUND);
             let w = small(&card.top).width().max(160);
             vstack(
                 &[
-                    label(&format!("hidden unit {}", u + 1), 13.0, palette::INK, 2, palette::BACKGROUND),
+                    label(
+                        &format!("hidden unit {}", u + 1),
+                        13.0,
+                        palette::INK,
+                        2,
+                        palette::BACKGROUND,
+                    ),
                     head,
                     caption("weights to each class (above); most active:"),
                     small(&card.top),
@@ -130,7 +177,10 @@ pub fn figure(o: &Outcome, view: &DatasetView<'_>, codes: &Matrix) -> Option<Dra
         .map(|c| hstack(c, 18, Align::Start, palette::BACKGROUND))
         .collect();
     let heading = label(
-        &format!("{}: what each hidden unit sees (held-out split)", o.trained.spec.id),
+        &format!(
+            "{}: what each hidden unit sees (held-out split)",
+            o.trained.spec.id
+        ),
         15.0,
         palette::INK,
         4,
