@@ -953,7 +953,12 @@ pub fn compact_representation(cx: &Context<'_>) -> Result<Option<Measured>, Expe
             measure: format!(
                 "{KNN_K}-NN accuracy of the first {KNN_QUERIES} held-out images against the first {KNN_REFERENCES} train images, in the hidden space against pixel space; salient when hidden >= pixel; holds when both datasets are, partly when one is or both are within 2 points. Figure: 2-D PCA of the held-out hidden codes."
             ),
-            values: serde_json::to_value(&found).unwrap_or(Value::Null),
+            values: Value::Object(
+                found
+                    .iter()
+                    .map(|s| (s.id.clone(), serde_json::to_value(s).unwrap_or(Value::Null)))
+                    .collect(),
+            ),
             verdict,
             figure: "hidden_projection.png".into(),
             summary,
