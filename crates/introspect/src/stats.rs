@@ -586,6 +586,34 @@ mod tests {
         }
     }
 
+    #[test]
+    fn one_thread_and_four_give_the_same_bits() {
+        let points = Matrix::from_fn(600, 12, |i, j| ((i * 31 + j * 17) % 23) as f32 / 7.0);
+        let labels: Vec<u8> = (0..600).map(|i| (i % 5) as u8).collect();
+        let run = || {
+            let km = kmeans(&points, 4, 2, 9).unwrap();
+            let s = silhouette(&points, &km.assignments, 4).unwrap();
+            let knn = knn_accuracy(
+                &points,
+                &labels,
+                &points.rows_view(0..300).to_matrix(),
+                &labels[..300],
+                3,
+            )
+            .unwrap();
+            let pca = Pca::fit(&points, 3).unwrap();
+            (km, s.to_bits(), knn, pca)
+        };
+        let on = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(run)
+        };
+        assert_eq!(on(1), on(4));
+    }
+
     proptest! {
         #[test]
         fn kmeans_assigns_every_point_to_its_nearest_centre(
