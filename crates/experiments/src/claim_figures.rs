@@ -77,7 +77,12 @@ pub fn value_bars(
     fmt: &dyn Fn(f64) -> String,
 ) -> Drawing {
     let (slot_w, bar_w, plot_h, left, top) = (74.0f32, 22.0f32, 150.0f32, 10.0f32, 50.0f32);
-    let bar_w = (bar_w * 2.0 / series.len().max(1) as f32).min(40.0);
+    // Wide enough for a value label above each bar: 40 px alone, 30 px in pairs.
+    let bar_w = if series.len() <= 1 {
+        40.0
+    } else {
+        (bar_w * 3.0 / series.len() as f32).min(30.0)
+    };
     let all: Vec<f64> = series
         .iter()
         .flat_map(|s| s.values.iter().copied())
@@ -89,7 +94,7 @@ pub fn value_bars(
     let zero_y = top + (hi / span) as f32 * plot_h;
     let n = labels.len();
     let width = left as u32 * 2 + (slot_w * n as f32) as u32;
-    let height = (top + plot_h + 44.0) as u32 + if series.len() > 1 { 20 } else { 0 };
+    let height = (top + plot_h + 56.0) as u32 + if series.len() > 1 { 20 } else { 0 };
     let mut d = Drawing::canvas(width.max(420), height, palette::BACKGROUND);
     d.text(
         (left, 6.0),
@@ -132,7 +137,7 @@ pub fn value_bars(
         };
         let colour = if strong { palette::WRONG } else { palette::INK };
         d.text(
-            (x0 + slot_w / 2.0, top + plot_h + 8.0),
+            (x0 + slot_w / 2.0, top + plot_h + 20.0),
             text,
             TextStyle::new(11.0, colour).anchored(Anchor::TOP),
         );
@@ -144,7 +149,7 @@ pub fn value_bars(
     );
     if series.len() > 1 {
         let mut x = left;
-        let y = top + plot_h + 30.0;
+        let y = top + plot_h + 42.0;
         for s in series {
             d.rect(Rect::new(x as i32, y as i32, 12, 12), Some(s.colour), None);
             d.text(
@@ -191,7 +196,7 @@ pub fn templates_vs_means(cx: &Context<'_>, o: &Outcome, own: &[f64]) -> Drawing
 }
 
 /// Claim 2: border-minus-centre blue-minus-red of each CIFAR-10 template, with the templates.
-pub fn blue_edges(o: &Outcome, values: &[f64], highlight: &[usize]) -> Drawing {
+pub fn blue_edges(o: &Outcome, values: &[f64], border: &[f64], highlight: &[usize]) -> Drawing {
     let t = &o.analysis.templates;
     let tiles: Vec<Raster> = (0..t.len()).map(|u| template_raster(t, u)).collect();
     let grid = image_grid(
@@ -206,13 +211,20 @@ pub fn blue_edges(o: &Outcome, values: &[f64], highlight: &[usize]) -> Drawing {
         },
     );
     let bars = value_bars(
-        "blue - red weight: border ring (4 px) minus centre (16x16), in template s.d.",
+        "blue - red weight, in template s.d. (the verdict reads the blue bars)",
         &o.analysis.classes,
-        &[Series {
-            name: "",
-            colour: palette::NEGATIVE,
-            values,
-        }],
+        &[
+            Series {
+                name: "border ring (4 px) minus centre (16x16)",
+                colour: palette::NEGATIVE,
+                values,
+            },
+            Series {
+                name: "border ring alone",
+                colour: palette::BAR,
+                values: border,
+            },
+        ],
         highlight,
         &|v| format!("{v:+.2}"),
     );
@@ -376,18 +388,19 @@ pub fn rim_weights(
     for f in 0..rim.len() {
         let img = template_raster(t, f);
         let (cx, cy) = (px(rim[f]), py(out0[f]));
-        let (tw, th) = (2 * img.width() as i32, 2 * img.height() as i32);
+        let (tw, th) = (img.width() as i32, img.height() as i32);
         let (x, y) = (cx as i32 - tw / 2, cy as i32 - th / 2);
-        d.place(Drawing::image(&img, 2), x, y);
+        d.place(Drawing::image(&img, 1), x, y);
         d.rect(
             Rect::new(x - 1, y - 1, tw as u32 + 2, th as u32 + 2),
             None,
             Some((palette::EDGE, 1)),
         );
+        // Labels to the right, where a neighbour's thumbnail rarely lies.
         d.text(
-            (cx, (y + th + 3) as f32),
+            ((x + tw + 3) as f32, cy),
             format!("f{}", f + 1),
-            TextStyle::new(11.0, palette::INK).anchored(Anchor::TOP),
+            TextStyle::new(11.0, palette::INK).anchored(Anchor::LEFT),
         );
     }
     d

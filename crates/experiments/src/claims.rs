@@ -437,7 +437,12 @@ pub fn blue_edges(cx: &Context<'_>) -> Option<Measured> {
                 rank(ship_i)
             ),
         },
-        figure: figs::blue_edges(o, &values, &[plane_i, ship_i]),
+        figure: figs::blue_edges(
+            o,
+            &values,
+            &both.iter().map(|b| b.1).collect::<Vec<_>>(),
+            &[plane_i, ship_i],
+        ),
     })
 }
 
