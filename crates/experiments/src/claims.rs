@@ -1172,6 +1172,18 @@ pub fn write_all(
     })
 }
 
+/// Removes every key naming seconds, at any depth.
+fn drop_timings(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|k, _| !k.contains("seconds"));
+            map.values_mut().for_each(drop_timings);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_timings),
+        _ => {}
+    }
+}
+
 /// The `index.html` section of the claims: per claim its statement, verdict, numbers, measure
 /// and figure; then the hidden-unit figures.
 pub fn html(claims: &[Claim], unit_figures: &[(String, String)]) -> String {
@@ -1203,7 +1215,10 @@ pub fn html(claims: &[Claim], unit_figures: &[(String, String)]) -> String {
         h.push_str("</table>\n");
     }
     for c in claims {
-        let values = serde_json::to_string_pretty(&c.values).unwrap_or_default();
+        // Wall times (the sweep's) stay out of the page: its timings live only in `secs` elements.
+        let mut v = c.values.clone();
+        drop_timings(&mut v);
+        let values = serde_json::to_string_pretty(&v).unwrap_or_default();
         let _ = writeln!(
             h,
             "<section id=\"claim-{id}\"><h3>Claim {id}: {st}</h3><p>Verdict: <b class=\"{cls}\">{v}</b>. {sum}</p><p><i>Measure.</i> {me}</p><figure><img src=\"figures/{fig}\" alt=\"{st}\"><figcaption><b>{fig}</b></figcaption></figure><details><summary>numbers</summary><pre>{vals}</pre></details></section>",
