@@ -1172,6 +1172,16 @@ pub fn write_all(
     })
 }
 
+/// The CSS class of a verdict on the page: `index.html` styles `pass` and `fail`; `partly` is
+/// styled by the claims section itself.
+fn verdict_class(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Holds => "pass",
+        Verdict::Partly => "partly",
+        Verdict::Fails => "fail",
+    }
+}
+
 /// Removes every key naming seconds, at any depth.
 fn drop_timings(v: &mut Value) {
     match v {
@@ -1196,18 +1206,14 @@ pub fn html(claims: &[Claim], unit_figures: &[(String, String)]) -> String {
     };
     let mut h = String::new();
     if !claims.is_empty() {
-        h.push_str("<h2>What the text claims, measured</h2>\n<table><tr><th>claim</th><th>verdict</th><th>measured</th></tr>\n");
+        h.push_str("<style>.partly{color:#a60;font-weight:bold}</style>\n<h2>What the text claims, measured</h2>\n<table><tr><th>claim</th><th>verdict</th><th>measured</th></tr>\n");
         for c in claims {
             let _ = writeln!(
                 h,
                 "<tr><td><a href=\"#claim-{}\">{}</a></td><td class=\"{}\">{}</td><td style=\"text-align:left\">{}</td></tr>",
                 c.id,
                 c.id,
-                if c.verdict == Verdict::Fails {
-                    "fail"
-                } else {
-                    "pass"
-                },
+                verdict_class(c.verdict),
                 c.verdict.name(),
                 esc(&c.summary)
             );
@@ -1224,11 +1230,7 @@ pub fn html(claims: &[Claim], unit_figures: &[(String, String)]) -> String {
             "<section id=\"claim-{id}\"><h3>Claim {id}: {st}</h3><p>Verdict: <b class=\"{cls}\">{v}</b>. {sum}</p><p><i>Measure.</i> {me}</p><figure><img src=\"figures/{fig}\" alt=\"{st}\"><figcaption><b>{fig}</b></figcaption></figure><details><summary>numbers</summary><pre>{vals}</pre></details></section>",
             id = c.id,
             st = esc(&c.statement),
-            cls = if c.verdict == Verdict::Fails {
-                "fail"
-            } else {
-                "pass"
-            },
+            cls = verdict_class(c.verdict),
             v = c.verdict.name(),
             sum = esc(&c.summary),
             me = esc(&c.measure),
