@@ -17,6 +17,9 @@
 //! - [`import`]: a model trained elsewhere (safetensors) analysed like one trained here
 //!   ([`import::analyse_imported`]).
 //! - [`sweep`]: a claim of the chapter checked, accuracy against hidden width and depth.
+//! - [`claims`]: every claim of the chapter measured on the run's networks, with a verdict
+//!   ([`claims::measure`]) and its figure ([`claim_figures`]); [`units`]: a card per hidden unit
+//!   (filter, outgoing weights, most and least activating images, activation histogram).
 //!
 //! This is the only crate that knows where data lives. The binary (`src/main.rs`) parses the
 //! command line and draws progress bars; everything else is here, so tests drive the same code.
@@ -31,6 +34,8 @@
 
 pub mod analysis;
 pub mod bench;
+pub mod claim_figures;
+pub mod claims;
 pub mod data;
 pub mod demos;
 pub mod draw;
@@ -44,6 +49,7 @@ pub mod report;
 pub mod spec;
 pub mod sweep;
 pub mod training;
+pub mod units;
 
 pub use data::DataDir;
 pub use error::ExperimentError;

@@ -282,6 +282,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let run = pipeline::train_and_analyse(&specs, &opts, &mut Bars::new())?;
             let r = write_outputs(&run, &common.out)?;
             print!("{}", report::table(&r, report::RunKind::Chapter));
+            // The claims are findings: their verdicts never change the exit status.
+            print!("{}", experiments::claims::table(&r.claims));
             println!("wrote {}", common.out.join("index.html").display());
             Ok(if r.all_pass() {
                 ExitCode::SUCCESS
@@ -590,10 +592,55 @@ fn write_outputs(run: &Results, out: &Path) -> Result<Reproduce> {
     let written = figures::write_chapter(run, &out.join("figures"))?;
     report::write_summaries(run, out)?;
     experiments::demos::write(run, out)?;
-    let r = report::reproduce(run, run.total_seconds + start.elapsed().as_secs_f64());
+    let sweeps = claim_sweeps(run, &out.join("models"))?;
+    let measuring = std::time::Instant::now();
+    let claims = experiments::claims::write_all(run, &sweeps, &out.join("figures"))?;
+    eprintln!(
+        "claims measured and drawn in {:.1} s",
+        measuring.elapsed().as_secs_f64()
+    );
+    let mut r = report::reproduce(run, run.total_seconds + start.elapsed().as_secs_f64());
+    r.claims = claims.claims;
     experiments::io::write_json(&out.join("reproduce.json"), &r)?;
-    report::write_index(run, &r, out, &report::chapter_figures(&written))?;
+    let extra = experiments::claims::html(&r.claims, &claims.unit_figures);
+    report::write_index_with(run, &r, out, &report::chapter_figures(&written), &extra)?;
     Ok(r)
+}
+
+/// The width and depth sweep of every chapter dataset in the run (claim 8), cached by content
+/// under `cache`; a sweep trained now reports its points on stderr.
+fn claim_sweeps(run: &Results, cache: &Path) -> Result<experiments::claims::Sweeps> {
+    let mut sweeps = experiments::claims::Sweeps::new();
+    for (kind, data) in &run.data {
+        if !matches!(kind, DataKind::Mnist | DataKind::Cifar10) {
+            continue;
+        }
+        let epochs = NetworkId::ALL
+            .iter()
+            .map(|n| n.spec())
+            .find(|s| s.data == *kind)
+            .map_or(10, |s| s.train.epochs);
+        let started = std::time::Instant::now();
+        let (points, cached) =
+            experiments::sweep::measure_cached(kind, data, Some(cache), epochs, &mut |p| {
+                eprintln!(
+                    "sweep {}: hidden {:?} held-out {:.2}% ({:.1} s)",
+                    kind.name(),
+                    p.hidden,
+                    100.0 * p.heldout_accuracy,
+                    p.train_seconds
+                );
+            })?;
+        if !cached {
+            eprintln!(
+                "sweep {}: {:.1} s, cached for the next run",
+                kind.name(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        sweeps.insert(kind.clone(), points);
+    }
+    Ok(sweeps)
 }
 
 /// One progress bar per network: epoch, loss, accuracy.

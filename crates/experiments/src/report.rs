@@ -52,6 +52,9 @@ pub struct Reproduce {
     pub experiments: Vec<ExperimentRow>,
     /// Wall time of the whole run, figures included.
     pub total_seconds: f64,
+    /// Every claim of the chapter measured on this run's networks (empty for `explore`).
+    #[serde(default)]
+    pub claims: Vec<crate::claims::Claim>,
 }
 
 impl Reproduce {
@@ -98,6 +101,7 @@ pub fn reproduce(run: &Results, total_seconds: f64) -> Reproduce {
     Reproduce {
         experiments: run.outcomes.iter().map(row).collect(),
         total_seconds,
+        claims: Vec::new(),
     }
 }
 
@@ -214,6 +218,20 @@ pub fn write_index(
     out: &Path,
     figures: &[(String, String)],
 ) -> Result<(), ExperimentError> {
+    write_index_with(run, r, out, figures, "")
+}
+
+/// [`write_index`] with `extra` HTML (the claims' section) after the figures.
+///
+/// # Errors
+/// IO errors naming the file.
+pub fn write_index_with(
+    run: &Results,
+    r: &Reproduce,
+    out: &Path,
+    figures: &[(String, String)],
+    extra: &str,
+) -> Result<(), ExperimentError> {
     let mut h = String::new();
     h.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Looking inside neural nets: reproduction</title>\n<style>\nbody{font-family:system-ui,-apple-system,'DejaVu Sans',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\ntable{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}\n.fail{color:#b00;font-weight:bold}.pass{color:#070}figure{margin:2em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{color:#444;margin-top:.4em}\n</style></head><body>\n");
     h.push_str("<h1>Looking inside neural nets</h1>\n<p>Every number and figure below comes from networks trained by this run (<code>cargo xtask reproduce</code>).</p>\n");
@@ -289,6 +307,7 @@ pub fn write_index(
             "<figure><img src=\"figures/{file}\" alt=\"{caption}\"><figcaption><b>{file}</b> {caption}</figcaption></figure>"
         );
     }
+    h.push_str(extra);
     if out.join("demos").is_dir() {
         h.push_str("<h2>Interactive demos</h2><ul><li><a href=\"demos/confusion.html\">Confusion matrices</a></li><li><a href=\"demos/weights.html\">Weights</a></li><li><a href=\"demos/draw.html\">Draw a digit</a></li></ul>\n");
     }
@@ -318,6 +337,7 @@ mod tests {
         Reproduce {
             experiments: ids.iter().map(|id| row(id)).collect(),
             total_seconds: 2.0,
+            claims: Vec::new(),
         }
     }
 

@@ -35,6 +35,22 @@ pub enum IntrospectErrorKind {
         /// The value found.
         value: f32,
     },
+    /// A measure needs more samples than it was given (`sample` is then the count given).
+    #[error("{got} samples where at least {needed} are needed")]
+    TooFewSamples {
+        /// Samples the measure needs.
+        needed: usize,
+        /// Samples given.
+        got: usize,
+    },
+    /// A value of a point (an activation, a pixel) is NaN or infinite.
+    #[error("value {value} in column {column} is not a finite number")]
+    NonFiniteValue {
+        /// Column of the value.
+        column: usize,
+        /// The value found.
+        value: f32,
+    },
     /// A pixel row does not hold the expected number of values.
     #[error("{got} pixel values where {expected} were expected")]
     PixelCount {

@@ -17,6 +17,10 @@
 //! - Building blocks for your own measures: [`pearson`] (the correlation behind
 //!   [`template_scores`]) and [`select_mistakes_with`] (the mistake selection with a
 //!   [`MistakeRule`] of your own).
+//! - Measures for checking what a text claims about a network: image regions ([`Mask`]: border,
+//!   centre, disc, annulus) and stroke measures ([`ink`], [`stroke_width`]); clustering
+//!   ([`kmeans`], [`silhouette`]), principal components ([`Pca`]), nearest-neighbour accuracy
+//!   ([`knn_accuracy`]) and a permutation test of a correlation ([`permutation_p`]).
 //!
 //! This crate does not know how a model was built or trained: it takes a closure that returns
 //! probability rows, weight matrices and label slices, so any model works, not only the
@@ -89,6 +93,8 @@ mod eval;
 mod export;
 mod means;
 mod mistakes;
+mod regions;
+mod stats;
 mod templates;
 mod tops;
 
@@ -98,6 +104,8 @@ pub use eval::{EVAL_BATCH, Predictions, evaluate, evaluate_in_batches};
 pub use export::{Ml4aOptions, Ml4aSummary, Ml4aTop, Summary, SummaryMeta};
 pub use means::{ClassMeans, TemplateScores, pearson, template_scores};
 pub use mistakes::{Mistake, MistakeKind, MistakeRule, select_mistakes, select_mistakes_with};
+pub use regions::{Mask, ink, stroke_width};
+pub use stats::{KMeans, Knn, Pca, kmeans, knn_accuracy, permutation_p, silhouette};
 pub use templates::{DisplayScale, OutputBars, Templates};
 /// The (C, H, W) layout of an image row, shared with the dataset readers.
 pub use tensor::ImageShape;
