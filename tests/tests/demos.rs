@@ -626,6 +626,25 @@ async fn weights_page(c: &Client, run: &Results, out: &Path, shots: Option<&Path
             .map(|o| o.trained.spec.id.as_str())
             .collect();
         ensure!(sections == json!(ids), "{group} shows {sections}");
+        // Each hidden unit of a 2-layer net has its card: images at both extremes, a histogram.
+        for o in &outcomes {
+            let hidden = o.trained.model.layers().len() == 2;
+            let id = &o.trained.spec.id;
+            let cards = js(c, &format!("return [...document.querySelectorAll('section.net[data-id=\"{id}\"] .ucard')].map(u => [u.querySelectorAll('.strip .tile').length, u.querySelectorAll('.hbar').length])")).await?;
+            let want = if hidden {
+                o.trained.model.layers()[0].outputs()
+            } else {
+                0
+            };
+            let cards = cards.as_array().context("cards")?;
+            ensure!(cards.len() == want, "{id}: {} unit cards", cards.len());
+            for card in cards {
+                ensure!(
+                    card[0].as_u64() > Some(0) && card[1].as_u64() > Some(0),
+                    "{id}: a card without pictures or histogram: {card}"
+                );
+            }
+        }
 
         // The slider starts on the trained weights.
         let last = outcomes[0].trained.snapshots.len() - 1;

@@ -13,7 +13,8 @@
 //!   page is too big, the dataset whose sheet is largest lists fewer per cell (its cap shrinks
 //!   by the share of the excess its sheet would have to shed, at least by one);
 //! - weights page: every snapshot is shown; while the page is too big, each network keeps fewer
-//!   snapshots, evenly spread and always including the first and the last.
+//!   snapshots, evenly spread and always including the first and the last; down to two, the
+//!   hidden units' cards then show fewer of their most and least activating images.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -259,17 +260,22 @@ pub fn weights_page(run: &Results, budget: usize) -> String {
         .max()
         .unwrap_or(0);
     let mut keep = most;
+    let mut pictures = crate::units::EXTREMES;
     loop {
-        let html = weights_demo(&weights_data(run, keep));
-        if html.len() <= budget || keep <= 2 {
+        let html = weights_demo(&weights_data(run, keep, pictures));
+        if html.len() <= budget || (keep <= 2 && pictures == 0) {
             return html;
         }
-        keep = (keep * budget / html.len()).clamp(2, keep - 1);
+        if keep > 2 {
+            keep = (keep * budget / html.len()).clamp(2, keep - 1);
+        } else {
+            pictures -= 1;
+        }
     }
 }
 
 /// The demo's data with at most `keep` snapshots per network.
-fn weights_data(run: &Results, keep: usize) -> WeightsDemo {
+fn weights_data(run: &Results, keep: usize, pictures: usize) -> WeightsDemo {
     WeightsDemo {
         title: "How the weights form".into(),
         intro: if run.outcomes.iter().any(|o| o.trained.snapshots.len() > 1) {
@@ -287,7 +293,11 @@ fn weights_data(run: &Results, keep: usize) -> WeightsDemo {
              class's output neuron weighs each filter."
         }
         .into(),
-        networks: run.outcomes.iter().map(|o| weights_net(o, keep)).collect(),
+        networks: run
+            .outcomes
+            .iter()
+            .map(|o| weights_net(o, run.data_of(&o.trained.spec), keep, pictures))
+            .collect(),
     }
 }
 
@@ -303,7 +313,7 @@ fn spread(n: usize, keep: usize) -> Vec<usize> {
         .collect()
 }
 
-fn weights_net(o: &Outcome, keep: usize) -> WeightsNet {
+fn weights_net(o: &Outcome, data: &datasets::Loaded, keep: usize, pictures: usize) -> WeightsNet {
     let t = &o.trained;
     let shape = o.analysis.templates.shape();
     let two_layers = t.model.layers().len() == 2;
@@ -347,6 +357,33 @@ fn weights_net(o: &Outcome, keep: usize) -> WeightsNet {
     } else {
         "the first hidden layer's filters"
     };
+    // What each hidden unit of the trained network sees: its extreme held-out images join the
+    // sheet after the snapshots' tiles.
+    let mut cards = Vec::new();
+    if two_layers {
+        let view = data.view(datasets::Split::HeldOut);
+        let feed = datasets::Feed::new(view, &t.spec.input_scaling);
+        let codes = crate::claims::hidden_codes(&t.model, &feed, 0..view.len());
+        for c in crate::units::cards(&codes) {
+            let mut tile_of = |i: usize| {
+                tiles.push(sample_raster(&view, i));
+                (tiles.len() - 1) as u32
+            };
+            let top = c.top.iter().take(pictures).map(|&i| tile_of(i)).collect();
+            let bottom = c
+                .bottom
+                .iter()
+                .take(pictures)
+                .map(|&i| tile_of(i))
+                .collect();
+            cards.push(render::html::UnitCard {
+                top,
+                bottom,
+                histogram: c.histogram,
+                range: [c.range.0, c.range.1],
+            });
+        }
+    }
     WeightsNet {
         id: t.spec.id.clone(),
         group: t.spec.data.display_name().to_string(),
@@ -359,6 +396,7 @@ fn weights_net(o: &Outcome, keep: usize) -> WeightsNet {
         },
         sheet: SpriteSheet::pack(shape.width as u32, shape.height as u32, &tiles),
         snapshots,
+        cards,
     }
 }
 

@@ -266,6 +266,23 @@ pub struct WeightsNet {
     pub sheet: SpriteSheet,
     /// Snapshots in training order, the first usually before training.
     pub snapshots: Vec<WeightsSnapshot>,
+    /// What each hidden unit sees, for a network with a hidden layer (else empty).
+    pub cards: Vec<UnitCard>,
+}
+
+/// One hidden unit of a trained network: the held-out images that activate it most and least
+/// (as tiles of its [`WeightsNet::sheet`], after the snapshot tiles) and the histogram of its
+/// activation over the held-out split.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnitCard {
+    /// Tiles of the most activating images, strongest first.
+    pub top: Vec<u32>,
+    /// Tiles of the least activating images, weakest first.
+    pub bottom: Vec<u32>,
+    /// Counts in equal bins over `range`.
+    pub histogram: Vec<usize>,
+    /// Lowest and highest activation.
+    pub range: [f32; 2],
 }
 
 /// The weights demo: a dataset switch, and for each network of the chosen dataset its
@@ -419,12 +436,23 @@ fn check_confusion(net: &ConfusionNet, sheets: &[SpriteSheet]) {
 #[track_caller]
 fn check_weights(net: &WeightsNet) {
     let units = net.units.len();
-    assert_eq!(
-        net.sheet.tiles as usize,
-        net.snapshots.len() * units,
+    assert!(
+        net.sheet.tiles as usize >= net.snapshots.len() * units,
         "{}: the sheet must hold one tile per snapshot and unit",
         net.id
     );
+    assert!(
+        net.cards.is_empty() || net.cards.len() == units,
+        "{}: one card per unit",
+        net.id
+    );
+    for c in &net.cards {
+        assert!(
+            c.top.iter().chain(&c.bottom).all(|&t| t < net.sheet.tiles),
+            "{}: a card's tile is outside the sheet",
+            net.id
+        );
+    }
     for s in &net.snapshots {
         let ok = s.bars.is_empty()
             || (s.bars.len() == net.classes.len() && s.bars.iter().all(|r| r.len() == units));
@@ -716,6 +744,7 @@ mod tests {
                     bars: bars.clone(),
                 })
                 .collect(),
+            cards: Vec::new(),
         }
     }
 

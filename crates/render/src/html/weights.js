@@ -89,8 +89,53 @@
     sec.appendChild(grid);
     const note = el("p", "scale-note");
     if (n.classes.length) sec.appendChild(note);
+    if (n.cards.length) sec.appendChild(unitCards(n));
     holder.appendChild(sec);
     return { net: n, tiles: tiles, bars: bars, stats: stats, note: note, w: w, h: h };
+  }
+
+  // A tile of the network's sheet at its own size, for the cards.
+  function sheetTile(n, t) {
+    const s = n.sheet;
+    const d = el("div", "tile s" + sheetIndex(n));
+    d.style.width = s.tile_width + "px";
+    d.style.height = s.tile_height + "px";
+    d.style.backgroundSize = s.columns * s.tile_width + "px " + s.rows * s.tile_height + "px";
+    d.style.backgroundPosition =
+      -(t % s.columns) * s.tile_width + "px " + -Math.floor(t / s.columns) * s.tile_height + "px";
+    return d;
+  }
+
+  // What each hidden unit of the trained network sees: the held-out images that activate it
+  // most and least, and how its activation spreads over the held-out split.
+  function unitCards(n) {
+    const box = el("div", "unitcards");
+    box.appendChild(el("h3", "", "What each hidden unit sees (the trained network, on the held-out split)"));
+    const row = el("div", "cardrow");
+    n.cards.forEach((c, u) => {
+      const card = el("figure", "ucard");
+      card.dataset.unit = String(u);
+      card.appendChild(el("figcaption", "", n.units[u]));
+      [["most active", c.top], ["least active", c.bottom]].forEach(([what, tiles]) => {
+        card.appendChild(el("p", "what", what));
+        const strip = el("div", "strip");
+        tiles.forEach((t) => strip.appendChild(sheetTile(n, t)));
+        card.appendChild(strip);
+      });
+      const hist = el("div", "hist");
+      const most = Math.max(1, ...c.histogram);
+      c.histogram.forEach((k) => {
+        const b = el("span", "hbar");
+        b.style.height = ((40 * k) / most).toFixed(1) + "px";
+        b.title = String(k);
+        hist.appendChild(b);
+      });
+      card.appendChild(hist);
+      card.appendChild(el("p", "range", c.range[0].toFixed(2) + " … " + c.range[1].toFixed(2) + " activation"));
+      row.appendChild(card);
+    });
+    box.appendChild(row);
+    return box;
   }
 
   function update() {
