@@ -1047,16 +1047,16 @@ async fn untranslated(c: &Client) -> Result<Vec<String>> {
     Ok(left)
 }
 
-/// The confusion and draw pages opened with `?lang=ko`: Korean throughout, for MNIST and
+/// The three demo pages opened with `?lang=ko`: Korean throughout, for MNIST and
 /// CIFAR-10 (whose class names are Korean words), with no console error.
 async fn korean_pages(c: &Client, out: &Path, shots: Option<&Path>) -> Result<()> {
-    for page in ["confusion.html", "draw.html"] {
+    for page in ["confusion.html", "weights.html", "draw.html"] {
         let url = format!("{}?lang=ko", file_url(&out.join("demos").join(page)));
         c.goto(&url).await?;
         let lang = js(c, "return document.documentElement.lang").await?;
         ensure!(lang == json!("ko"), "{page}?lang=ko has lang {lang}");
         for (g, group) in ["MNIST", "CIFAR-10"].iter().enumerate() {
-            if page == "draw.html" {
+            if page != "confusion.html" {
                 c.find(Locator::Css(&format!("label[for=dataset-{g}]")))
                     .await?
                     .click()

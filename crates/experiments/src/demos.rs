@@ -23,8 +23,8 @@ use datasets::{DatasetView, Split};
 use introspect::{OutputBars, Templates};
 use render::Raster;
 use render::html::{
-    CellSample, ConfusionDemo, ConfusionNet, SpriteSheet, WeightsDemo, WeightsNet, WeightsSnapshot,
-    confusion_demo, weights_demo,
+    CellSample, ConfusionDemo, ConfusionNet, SpriteSheet, Text, WeightsDemo, WeightsNet,
+    WeightsSnapshot, confusion_demo, weights_demo,
 };
 
 use crate::analysis::SUMMARY_TOPS;
@@ -277,28 +277,54 @@ pub fn weights_page(run: &Results, budget: usize) -> String {
 /// The demo's data with at most `keep` snapshots per network.
 fn weights_data(run: &Results, keep: usize, pictures: usize) -> WeightsDemo {
     WeightsDemo {
-        title: "How the weights form".into(),
+        title: Text::new("How the weights form", "가중치가 만들어지는 과정"),
         intro: if run.outcomes.iter().any(|o| o.trained.snapshots.len() > 1) {
-            "The weights of the first layer drawn as images, one per neuron, from before \
-             training to its end (each image stretched from its lowest weight, black, to its \
-             highest, white). Without a hidden layer each output neuron's \
-             weights look like a template of its class; with 10 hidden neurons the first \
-             layer learns 10 filters, and the bars show how strongly each class's output \
-             neuron weighs each filter. Move the slider to watch them form."
+            Text::new(
+                "The weights of the first layer drawn as images, one per neuron, from before \
+                 training to its end (each image stretched from its lowest weight, black, to its \
+                 highest, white). Without a hidden layer each output neuron's \
+                 weights look like a template of its class; with 10 hidden neurons the first \
+                 layer learns 10 filters, and the bars show how strongly each class's output \
+                 neuron weighs each filter. Move the slider to watch them form.",
+                "첫 번째 층의 가중치를 뉴런마다 한 장의 이미지로, 훈련 전부터 훈련이 끝날 때까지 \
+                 보여 줍니다(각 이미지는 가장 작은 가중치를 검은색, 가장 큰 가중치를 흰색으로 \
+                 늘려 그립니다). 은닉층이 없으면 각 출력 뉴런의 가중치는 그 클래스의 템플릿처럼 \
+                 보입니다. 은닉 뉴런이 10개 있으면 첫 번째 층은 필터 10개를 배우고, 막대는 각 \
+                 클래스의 출력 뉴런이 각 필터에 얼마나 큰 가중치를 두는지 보여 줍니다. 슬라이더를 \
+                 움직여 가중치가 만들어지는 모습을 보세요.",
+            )
         } else {
-            "The weights of the first layer drawn as images, one per neuron (each image \
-             stretched from its lowest weight, black, to its highest, white). Without a hidden \
-             layer each output neuron's weights are a template of what it looks for; with a \
-             hidden layer the first layer holds filters, and the bars show how strongly each \
-             class's output neuron weighs each filter."
-        }
-        .into(),
+            Text::new(
+                "The weights of the first layer drawn as images, one per neuron (each image \
+                 stretched from its lowest weight, black, to its highest, white). Without a hidden \
+                 layer each output neuron's weights are a template of what it looks for; with a \
+                 hidden layer the first layer holds filters, and the bars show how strongly each \
+                 class's output neuron weighs each filter.",
+                "첫 번째 층의 가중치를 뉴런마다 한 장의 이미지로 보여 줍니다(각 이미지는 가장 작은 \
+                 가중치를 검은색, 가장 큰 가중치를 흰색으로 늘려 그립니다). 은닉층이 없으면 각 출력 \
+                 뉴런의 가중치는 그 뉴런이 찾는 모양의 템플릿입니다. 은닉층이 있으면 첫 번째 층은 \
+                 필터를 담고, 막대는 각 클래스의 출력 뉴런이 각 필터에 얼마나 큰 가중치를 두는지 \
+                 보여 줍니다.",
+            )
+        },
         networks: run
             .outcomes
             .iter()
             .map(|o| weights_net(o, run.data_of(&o.trained.spec), keep, pictures))
             .collect(),
     }
+}
+
+/// The class names of `o` in both languages (CIFAR-10's in Korean; digits and names a user gave
+/// as they are).
+fn class_texts(o: &Outcome) -> Vec<Text> {
+    let ko = crate::draw::classes_ko(&o.trained.spec.data, &o.analysis.classes);
+    o.analysis
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Text::new(c.clone(), ko.get(i).cloned().unwrap_or_else(|| c.clone())))
+        .collect()
 }
 
 /// `keep` indices spread evenly over `0..n`, always with the first and the last (all of them
@@ -317,11 +343,12 @@ fn weights_net(o: &Outcome, data: &datasets::Loaded, keep: usize, pictures: usiz
     let t = &o.trained;
     let shape = o.analysis.templates.shape();
     let two_layers = t.model.layers().len() == 2;
-    let units: Vec<String> = if t.model.layers().len() == 1 {
-        o.analysis.classes.clone()
+    let classes = class_texts(o);
+    let units: Vec<Text> = if t.model.layers().len() == 1 {
+        classes.clone()
     } else {
         (1..=o.analysis.templates.len())
-            .map(|i| format!("filter {i}"))
+            .map(|i| Text::new(format!("filter {i}"), format!("필터 {i}")))
             .collect()
     };
     let mut tiles = Vec::new();
@@ -343,19 +370,35 @@ fn weights_net(o: &Outcome, data: &datasets::Loaded, keep: usize, pictures: usiz
         let imported = t.epochs.is_empty() && t.spec.train.epochs == 0;
         snapshots.push(WeightsSnapshot {
             epoch: e,
-            label: imported.then(|| "The weights as read from the model file.".into()),
+            label: imported.then(|| {
+                Text::new(
+                    "The weights as read from the model file.",
+                    "모델 파일에서 읽은 가중치입니다.",
+                )
+            }),
             loss: report.map(|r| r.loss),
             accuracy: report.map(|r| r.accuracy),
-            note: zero.then(|| "Every weight is zero, so every picture is plain gray.".into()),
+            note: zero.then(|| {
+                Text::new(
+                    "Every weight is zero, so every picture is plain gray.",
+                    "모든 가중치가 0이라 모든 그림이 단색 회색입니다.",
+                )
+            }),
             bars,
         });
     }
     let what = if two_layers {
-        "the hidden layer's filters, and each class's weights on them"
+        Text::new(
+            "the hidden layer's filters, and each class's weights on them",
+            "은닉층의 필터와, 그 필터에 대한 각 클래스의 가중치",
+        )
     } else if t.model.layers().len() == 1 {
-        "the weights into each output neuron"
+        Text::new(
+            "the weights into each output neuron",
+            "각 출력 뉴런으로 들어가는 가중치",
+        )
     } else {
-        "the first hidden layer's filters"
+        Text::new("the first hidden layer's filters", "첫 번째 은닉층의 필터")
     };
     // What each hidden unit of the trained network sees: its extreme held-out images join the
     // sheet after the snapshots' tiles.
@@ -387,13 +430,12 @@ fn weights_net(o: &Outcome, data: &datasets::Loaded, keep: usize, pictures: usiz
     WeightsNet {
         id: t.spec.id.clone(),
         group: t.spec.data.display_name().to_string(),
-        label: format!("{} ({}): {what}", t.spec.id, layers(o)),
+        label: Text::new(
+            format!("{} ({}): {}", t.spec.id, layers(o), what.en),
+            format!("{} ({}): {}", t.spec.id, layers(o), what.ko),
+        ),
         units,
-        classes: if two_layers {
-            o.analysis.classes.clone()
-        } else {
-            Vec::new()
-        },
+        classes: if two_layers { classes } else { Vec::new() },
         sheet: SpriteSheet::pack(shape.width as u32, shape.height as u32, &tiles),
         snapshots,
         cards,

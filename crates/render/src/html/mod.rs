@@ -228,6 +228,34 @@ pub struct ConfusionDemo {
     pub networks: Vec<ConfusionNet>,
 }
 
+/// A piece of text a page shows, in English and Korean (the page's language switch picks one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Text {
+    /// English.
+    pub en: String,
+    /// Korean.
+    pub ko: String,
+}
+
+impl Text {
+    /// `en` in English, `ko` in Korean.
+    pub fn new(en: impl Into<String>, ko: impl Into<String>) -> Text {
+        Text {
+            en: en.into(),
+            ko: ko.into(),
+        }
+    }
+
+    /// The same words in both languages (a digit, a name, an id).
+    pub fn same(s: impl Into<String>) -> Text {
+        let s = s.into();
+        Text {
+            en: s.clone(),
+            ko: s,
+        }
+    }
+}
+
 /// One training snapshot of a [`WeightsNet`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WeightsSnapshot {
@@ -235,13 +263,13 @@ pub struct WeightsSnapshot {
     pub epoch: usize,
     /// Shown instead of the epoch's statistics (for weights that have no training history,
     /// such as a model read from a file).
-    pub label: Option<String>,
+    pub label: Option<Text>,
     /// Mean training loss of that epoch (`None` before training).
     pub loss: Option<f64>,
     /// Training accuracy of that epoch, `0..=1` (`None` before training).
     pub accuracy: Option<f64>,
     /// A remark shown after the statistics (e.g. why every picture is plain gray).
-    pub note: Option<String>,
+    pub note: Option<Text>,
     /// `bars[class][unit]`: each output's signed weight on each unit of the first layer (empty
     /// for a network without a hidden layer). Rounded to 3 significant digits in the page.
     #[serde(serialize_with = "rounded_rows")]
@@ -257,11 +285,11 @@ pub struct WeightsNet {
     /// The group the dataset switch selects (e.g. `MNIST`).
     pub group: String,
     /// Heading of the network's section.
-    pub label: String,
+    pub label: Text,
     /// One caption per unit: class names for a 1-layer net, `filter 1`... for a hidden layer.
-    pub units: Vec<String>,
+    pub units: Vec<Text>,
     /// Names of the rows of bars (empty without bars).
-    pub classes: Vec<String>,
+    pub classes: Vec<Text>,
     /// Tile `s * units.len() + u` is unit `u` at snapshot `s`.
     pub sheet: SpriteSheet,
     /// Snapshots in training order, the first usually before training.
@@ -290,9 +318,9 @@ pub struct UnitCard {
 #[derive(Debug, Clone, PartialEq)]
 pub struct WeightsDemo {
     /// Page title and heading.
-    pub title: String,
+    pub title: Text,
     /// A paragraph under the heading (plain text).
-    pub intro: String,
+    pub intro: Text,
     /// The networks; the switch offers their groups in order of first appearance.
     pub networks: Vec<WeightsNet>,
 }
@@ -368,20 +396,28 @@ pub fn weights_demo(demo: &WeightsDemo) -> String {
     #[derive(Serialize)]
     struct Data<'a> {
         networks: &'a [WeightsNet],
+        title: &'a Text,
+        intro: &'a Text,
     }
     let json = to_json(&Data {
         networks: &demo.networks,
+        title: &demo.title,
+        intro: &demo.intro,
     });
     let body = r#"<div class="controls">
-<fieldset class="switch" id="dataset"><legend>Dataset</legend></fieldset>
-<div class="epochs"><label for="epoch">Epoch <output id="epoch-value" for="epoch">0</output> of <span id="epoch-max">0</span></label>
+<fieldset class="switch" id="dataset"><legend data-t="dataset">Dataset</legend></fieldset>
+<div class="epochs"><label for="epoch"><span data-t="epoch">Epoch</span> <output id="epoch-value" for="epoch">0</output> <span data-t="of">of</span> <span id="epoch-max">0</span></label>
 <input type="range" id="epoch" min="0" max="0" step="1" value="0">
 <button type="button" id="play">Play</button></div>
+<fieldset class="switch" id="lang"><legend data-t="language">Language</legend>
+<input type="radio" name="lang" id="lang-en" value="en" checked><label for="lang-en">English</label>
+<input type="radio" name="lang" id="lang-ko" value="ko"><label for="lang-ko">한국어</label>
+</fieldset>
 </div>
 <div id="nets"></div>"#;
     page(
-        &demo.title,
-        &demo.intro,
+        &demo.title.en,
+        &demo.intro.en,
         &sheet_css(&sheets),
         body,
         &json,
@@ -730,9 +766,9 @@ mod tests {
         WeightsNet {
             id: "w".into(),
             group: "G".into(),
-            label: "two units".into(),
-            units: vec!["filter 1".into(), "filter 2".into()],
-            classes: vec!["a".into()],
+            label: Text::same("two units"),
+            units: vec![Text::same("filter 1"), Text::same("filter 2")],
+            classes: vec![Text::same("a")],
             sheet: SpriteSheet::pack(2, 3, &[tile(1), tile(2), tile(3), tile(4)]),
             snapshots: (0..2)
                 .map(|e| WeightsSnapshot {
@@ -751,8 +787,8 @@ mod tests {
     #[test]
     fn weights_page_rounds_bars() {
         let html = weights_demo(&WeightsDemo {
-            title: "Weights".into(),
-            intro: "y".into(),
+            title: Text::same("Weights"),
+            intro: Text::same("y"),
             networks: vec![weights_net(vec![vec![0.123456, -2.34567]])],
         });
         let data = data_of(&html);
@@ -766,8 +802,8 @@ mod tests {
     #[should_panic(expected = "the bars of epoch 0 must be 1 x 2")]
     fn weights_rejects_ragged_bars() {
         weights_demo(&WeightsDemo {
-            title: "Weights".into(),
-            intro: "y".into(),
+            title: Text::same("Weights"),
+            intro: Text::same("y"),
             networks: vec![weights_net(vec![vec![1.0]])],
         });
     }

@@ -12,6 +12,34 @@
   const play = $("play");
   const holder = $("nets");
   const SCALE = 3;
+
+  // The page's own words in English and Korean; the networks' words come with the data as
+  // {en, ko}. `?lang=ko` or the switch picks one.
+  const T = {
+    en: {
+      dataset: "Dataset", epoch: "Epoch", of: "of", language: "Language", play: "Play", pause: "Pause",
+      atEpoch: (u, e) => u + " at epoch " + e,
+      before: (e) => "Epoch " + e + ": the weights before training.",
+      stats: (e, loss, acc) => "Epoch " + e + ": training loss " + loss + ", training accuracy " + acc + ".",
+      bars: (scale) => "Bars: the weight of each class's output neuron on each filter, up positive, down negative; " +
+        "the longest bar is |w| = " + scale + " at this epoch.",
+      cards: "What each hidden unit sees (the trained network, on the held-out split)",
+      most: "most active", least: "least active", activation: "activation",
+    },
+    ko: {
+      dataset: "데이터셋", epoch: "에포크", of: "/", language: "언어", play: "재생", pause: "일시 정지",
+      atEpoch: (u, e) => "에포크 " + e + "의 " + u,
+      before: (e) => "에포크 " + e + ": 훈련 전의 가중치입니다.",
+      stats: (e, loss, acc) => "에포크 " + e + ": 훈련 손실 " + loss + ", 훈련 정확도 " + acc + ".",
+      bars: (scale) => "막대: 각 클래스의 출력 뉴런이 각 필터에 두는 가중치입니다. 위는 양수, 아래는 음수이며, " +
+        "이 에포크에서 가장 긴 막대는 |w| = " + scale + "입니다.",
+      cards: "각 은닉 뉴런이 보는 것 (훈련된 신경망, 검증 세트)",
+      most: "가장 강하게 활성화", least: "가장 약하게 활성화", activation: "활성화 값",
+    },
+  };
+  let lang = new URLSearchParams(location.search).get("lang") === "ko" ? "ko" : "en";
+  const t = () => T[lang];
+  const tr = (x) => x[lang];
   const BAR_HALF = 21; // pixels from the zero line to the end of the longest bar
 
   function el(tag, cls, text) {
@@ -56,8 +84,8 @@
     const h = s.tile_height * scale;
     const sec = el("section", "net");
     sec.dataset.id = n.id;
-    sec.setAttribute("aria-label", n.label);
-    sec.appendChild(el("h2", "", n.label));
+    sec.setAttribute("aria-label", tr(n.label));
+    sec.appendChild(el("h2", "", tr(n.label)));
     const stats = el("p", "stats");
     sec.appendChild(stats);
     const grid = el("div", "wgrid");
@@ -72,12 +100,12 @@
       t.style.backgroundSize = s.columns * w + "px " + s.rows * h + "px";
       t.setAttribute("role", "img");
       f.appendChild(t);
-      f.appendChild(el("figcaption", "", u));
+      f.appendChild(el("figcaption", "", tr(u)));
       grid.appendChild(f);
       return t;
     });
     const bars = n.classes.map((c) => {
-      grid.appendChild(el("div", "rowlabel", c));
+      grid.appendChild(el("div", "rowlabel", tr(c)));
       return n.units.map(() => {
         const slot = el("div", "slot");
         const bar = el("div", "bar");
@@ -110,13 +138,13 @@
   // most and least, and how its activation spreads over the held-out split.
   function unitCards(n) {
     const box = el("div", "unitcards");
-    box.appendChild(el("h3", "", "What each hidden unit sees (the trained network, on the held-out split)"));
+    box.appendChild(el("h3", "", t().cards));
     const row = el("div", "cardrow");
     n.cards.forEach((c, u) => {
       const card = el("figure", "ucard");
       card.dataset.unit = String(u);
-      card.appendChild(el("figcaption", "", n.units[u]));
-      [["most active", c.top], ["least active", c.bottom]].forEach(([what, tiles]) => {
+      card.appendChild(el("figcaption", "", tr(n.units[u])));
+      [[t().most, c.top], [t().least, c.bottom]].forEach(([what, tiles]) => {
         card.appendChild(el("p", "what", what));
         const strip = el("div", "strip");
         tiles.forEach((t) => strip.appendChild(sheetTile(n, t)));
@@ -131,7 +159,7 @@
         hist.appendChild(b);
       });
       card.appendChild(hist);
-      card.appendChild(el("p", "range", c.range[0].toFixed(2) + " … " + c.range[1].toFixed(2) + " activation"));
+      card.appendChild(el("p", "range", c.range[0].toFixed(2) + " … " + c.range[1].toFixed(2) + " " + t().activation));
       row.appendChild(card);
     });
     box.appendChild(row);
@@ -146,20 +174,19 @@
       const si = Math.min(epoch, n.snapshots.length - 1);
       const snap = n.snapshots[si];
       const s = n.sheet;
-      v.tiles.forEach((t, u) => {
+      v.tiles.forEach((tile, u) => {
         const i = si * n.units.length + u;
-        t.style.backgroundPosition =
+        tile.style.backgroundPosition =
           -(i % s.columns) * v.w + "px " + -Math.floor(i / s.columns) * v.h + "px";
-        t.setAttribute("aria-label", n.units[u] + " at epoch " + snap.epoch);
+        tile.setAttribute("aria-label", t().atEpoch(tr(n.units[u]), snap.epoch));
       });
       v.stats.textContent =
         snap.label !== null
-          ? snap.label
+          ? tr(snap.label)
           : snap.loss === null
-          ? "Epoch " + snap.epoch + ": the weights before training."
-          : "Epoch " + snap.epoch + ": training loss " + snap.loss.toFixed(3) +
-            ", training accuracy " + pct(snap.accuracy) + ".";
-      if (snap.note) v.stats.textContent += " " + snap.note;
+          ? t().before(snap.epoch)
+          : t().stats(snap.epoch, snap.loss.toFixed(3), pct(snap.accuracy));
+      if (snap.note) v.stats.textContent += " " + tr(snap.note);
       if (!snap.bars.length) return;
       let scale = 0;
       snap.bars.forEach((r) => r.forEach((x) => (scale = Math.max(scale, Math.abs(x)))));
@@ -171,12 +198,10 @@
           bar.style.height = len.toFixed(1) + "px";
           bar.style.top = x >= 0 ? "calc(50% - " + len.toFixed(1) + "px)" : "50%";
           bar.dataset.weight = x;
-          bar.parentNode.title = n.classes[c] + " ← " + n.units[u] + ": " + x;
+          bar.parentNode.title = tr(n.classes[c]) + " ← " + tr(n.units[u]) + ": " + x;
         })
       );
-      v.note.textContent =
-        "Bars: the weight of each class's output neuron on each filter, up positive, down negative; " +
-        "the longest bar is |w| = " + scale + " at this epoch.";
+      v.note.textContent = t().bars(scale);
     });
   }
 
@@ -199,13 +224,13 @@
   function stop() {
     if (timer !== null) clearInterval(timer);
     timer = null;
-    play.textContent = "Play";
+    play.textContent = t().play;
   }
   play.addEventListener("click", () => {
     if (timer !== null) return stop();
     if (Number(slider.value) >= Number(slider.max)) slider.value = "0";
     update();
-    play.textContent = "Pause";
+    play.textContent = t().pause;
     timer = setInterval(() => {
       if (Number(slider.value) >= Number(slider.max)) return stop();
       slider.value = String(Number(slider.value) + 1);
@@ -216,6 +241,26 @@
     stop();
     update();
   });
+
+  function applyLanguage() {
+    document.documentElement.lang = lang;
+    document.title = tr(data.title);
+    document.querySelector("header h1").textContent = tr(data.title);
+    document.querySelector("header .intro").textContent = tr(data.intro);
+    document.querySelectorAll("[data-t]").forEach((e) => (e.textContent = t()[e.dataset.t]));
+    document.querySelectorAll("input[name=lang]").forEach((i) => (i.checked = i.value === lang));
+    play.textContent = timer === null ? t().play : t().pause;
+  }
+  document.querySelectorAll("input[name=lang]").forEach((i) =>
+    i.addEventListener("change", () => {
+      if (!i.checked) return;
+      lang = i.value;
+      applyLanguage();
+      const chosen = switcher.querySelector("input:checked");
+      if (chosen) show(chosen.value);
+    })
+  );
+  applyLanguage();
 
   // Opens on the trained weights: show() moves a slider that sits at its end to the new end.
   if (groups.length) show(groups[0]);
