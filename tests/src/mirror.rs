@@ -91,6 +91,16 @@ impl Mirror {
         Mirror { url, state }
     }
 
+    /// Starts serving every file of `files` (name, bytes) whole.
+    pub fn whole(files: &[(String, Vec<u8>)]) -> Mirror {
+        Mirror::start(
+            files
+                .iter()
+                .map(|(n, b)| (n.clone(), Serve::Whole(b.clone())))
+                .collect(),
+        )
+    }
+
     /// The base URL, ending in `/`.
     pub fn url(&self) -> &str {
         &self.url

@@ -97,12 +97,7 @@ fn names_under(dir: &Path) -> Vec<String> {
 #[test]
 fn a_fresh_folder_is_filled_and_the_pipeline_runs_on_it() {
     let files = small_mnist();
-    let mirror = Mirror::start(
-        files
-            .iter()
-            .map(|(n, b)| (n.clone(), Serve::Whole(b.clone())))
-            .collect(),
-    );
+    let mirror = Mirror::whole(&files);
     let data = tempfile::tempdir().unwrap();
     let p = policy(catalog_of(&files), Some(mirror.url()), false);
     let (r, events) = ensure(data.path(), &p);
@@ -200,12 +195,7 @@ fn a_cut_transfer_resumes_where_it_stopped() {
 fn a_partial_file_left_by_a_killed_run_is_resumed_or_discarded() {
     let files = small_mnist();
     let catalog = catalog_of(&files);
-    let mirror = Mirror::start(
-        files
-            .iter()
-            .map(|(n, b)| (n.clone(), Serve::Whole(b.clone())))
-            .collect(),
-    );
+    let mirror = Mirror::whole(&files);
     let (name, bytes) = &files[0];
     let file = catalog.mnist[0];
     let data = tempfile::tempdir().unwrap();
@@ -424,12 +414,7 @@ fn the_binary_trusts_only_the_official_checksums() {
     // Well-formed MNIST files, but not the official ones: whatever the mirror serves, the
     // shipped catalog rejects them.
     let files = small_mnist();
-    let mirror = Mirror::start(
-        files
-            .iter()
-            .map(|(n, b)| (n.clone(), Serve::Whole(b.clone())))
-            .collect(),
-    );
+    let mirror = Mirror::whole(&files);
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
     let d = data.display().to_string();
