@@ -298,6 +298,9 @@ pub fn check_whole(path: &Path) -> Result<(), String> {
         "ckpt" => nn::checkpoint::from_bytes(&bytes, None)
             .map(|_| ())
             .map_err(|e| format!("{}: {e}", path.display())),
+        "safetensors" => nn::safetensors::from_bytes(&bytes, &Default::default())
+            .map(|_| ())
+            .map_err(|(tensor, e)| format!("{} {tensor:?}: {e}", path.display())),
         "svg"
             if String::from_utf8_lossy(&bytes)
                 .trim_end()

@@ -467,8 +467,30 @@ pub fn to_bytes(
                 .map_err(|e| SafetensorsErrorKind::Encode(e.to_string()))
         })
         .collect::<Result<_, _>>()?;
-    ::safetensors::serialize(views, Some(info))
-        .map_err(|e| SafetensorsErrorKind::Encode(e.to_string()))
+    let bytes = ::safetensors::serialize(views, Some(info))
+        .map_err(|e| SafetensorsErrorKind::Encode(e.to_string()))?;
+    canonical_header(&bytes)
+}
+
+/// `bytes` with its JSON header rewritten with sorted keys. The `safetensors` crate takes the
+/// metadata as a `HashMap` and writes it in that map's (random) order; the same model must give
+/// the same bytes on every run.
+fn canonical_header(bytes: &[u8]) -> Result<Vec<u8>, SafetensorsErrorKind> {
+    let encode = |e: String| SafetensorsErrorKind::Encode(e);
+    let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
+    // serde_json's map is ordered by key.
+    let header: serde_json::Value =
+        serde_json::from_slice(&bytes[8..8 + n]).map_err(|e| encode(e.to_string()))?;
+    let mut text = serde_json::to_string(&header).map_err(|e| encode(e.to_string()))?;
+    // The data starts at a multiple of 8, as the format's writers align it.
+    while (8 + text.len()) % 8 != 0 {
+        text.push(' ');
+    }
+    let mut out = Vec::with_capacity(8 + text.len() + bytes.len() - 8 - n);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(&bytes[8 + n..]);
+    Ok(out)
 }
 
 /// Writes `model` to `path` as safetensors ([`to_bytes`]), atomically.
@@ -576,6 +598,21 @@ mod tests {
             let names: Vec<String> = (0..m.layers().len()).map(|i| (2 * i).to_string()).collect();
             assert_eq!(back.layers, names);
         }
+    }
+
+    #[test]
+    fn the_same_model_gives_the_same_bytes() {
+        let m = net(&[4], Activation::Relu);
+        let meta: BTreeMap<String, String> = (0..8)
+            .map(|i| (format!("key{i}"), format!("value {i}")))
+            .collect();
+        let first = to_bytes(&m, &meta).unwrap();
+        for _ in 0..5 {
+            assert_eq!(to_bytes(&m, &meta).unwrap(), first);
+        }
+        let back = from_bytes(&first, &ImportOptions::default()).unwrap();
+        assert_eq!(back.model.layers(), m.layers());
+        assert_eq!(back.metadata["key7"], "value 7");
     }
 
     #[test]
