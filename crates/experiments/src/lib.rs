@@ -16,6 +16,8 @@
 //!   `index.html`.
 //! - [`import`]: a model trained elsewhere (safetensors) analysed like one trained here
 //!   ([`import::analyse_imported`]).
+//! - [`convnet`]: claim 10, the two convolutional networks of ConvNetJS's demos, trained by
+//!   `cargo xtask convnet` and read from the cache by `reproduce`.
 //! - [`sweep`]: a claim of the chapter checked, accuracy against hidden width and depth.
 //!
 //! This is the only crate that knows where data lives. The binary (`src/main.rs`) parses the
@@ -31,6 +33,7 @@
 
 pub mod analysis;
 pub mod bench;
+pub mod convnet;
 pub mod data;
 pub mod demos;
 mod error;

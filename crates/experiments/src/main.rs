@@ -111,6 +111,20 @@ enum Command {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
         epochs: u64,
     },
+    /// Train the two convolutional networks of claim 10 (cached by content; `reproduce` reads them).
+    Convnet {
+        #[command(flatten)]
+        common: Common,
+        /// Only this network: mnist or cifar (default: both).
+        #[arg(long)]
+        only: Option<String>,
+        /// Train even when the cache holds a matching model.
+        #[arg(long)]
+        fresh: bool,
+        /// Override the spec's epochs (a different spec, cached under its own key).
+        #[arg(long, hide = true)]
+        epochs: Option<usize>,
+    },
     /// Our training epochs against the numpy and PyTorch peers, side by side, with a verdict.
     Bench {
         /// Directory holding mnist/ and cifar-10-batches-bin/ (default: $ML4A_DATA, else data/).
@@ -342,6 +356,64 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let png = common.out.join("figures").join("sweep.png");
             experiments::io::write_atomic(&png, &experiments::sweep::figure(&points).encode_png())?;
             println!("wrote {}", png.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Convnet {
+            common,
+            only,
+            fresh,
+            epochs,
+        } => {
+            use experiments::convnet::ConvNetId;
+            let ids = match only.as_deref() {
+                None => ConvNetId::ALL.to_vec(),
+                Some(s) => match ConvNetId::parse(s) {
+                    Some(id) => vec![id],
+                    None => usage(format!("--only must be mnist or cifar, not {s:?}"))?,
+                },
+            };
+            let opts = options(&common, fresh);
+            let kinds: Vec<DataKind> = ids.iter().map(|i| i.spec().data).collect();
+            ensure(
+                &opts.data_dir,
+                &kinds,
+                &FetchPolicy::from_env(common.offline)?,
+            )?;
+            for id in ids {
+                let mut spec = id.spec();
+                if let Some(e) = epochs {
+                    spec.train.epochs = e;
+                }
+                let data = opts.data_dir.load(&spec.data)?;
+                let t = experiments::convnet::train(
+                    &spec,
+                    &data,
+                    opts.cache_dir.as_deref(),
+                    fresh,
+                    &mut |r| {
+                        println!(
+                            "{} epoch {}/{}: loss {:.4}, train accuracy {:.2}% ({:.1} s)",
+                            spec.id,
+                            r.epoch,
+                            r.epochs,
+                            r.loss,
+                            100.0 * r.accuracy,
+                            r.seconds
+                        )
+                    },
+                )?;
+                println!(
+                    "{}: held-out {:.2}% (target {:.1}%), test {:.2}%, {} epochs in {:.0} s on {} threads{}",
+                    spec.id,
+                    100.0 * t.scores.heldout_accuracy,
+                    100.0 * spec.target,
+                    100.0 * t.scores.test_accuracy,
+                    t.epochs.len(),
+                    t.train_seconds,
+                    t.threads,
+                    if t.from_cache { " (cached)" } else { "" }
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

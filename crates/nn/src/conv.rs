@@ -442,7 +442,9 @@ impl MaxPool2d {
             self.output.height * self.output.width,
         );
         assert!(
-            dy.cols() == c && dy.rows().is_multiple_of(out_plane.max(1)) && argmax.len() == dy.rows() * c,
+            dy.cols() == c
+                && dy.rows().is_multiple_of(out_plane.max(1))
+                && argmax.len() == dy.rows() * c,
             "max-pool backward: gradient is {}x{}, {} indices",
             dy.rows(),
             dy.cols(),

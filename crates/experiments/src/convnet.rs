@@ -1,0 +1,416 @@
+//! Claim 10 measured: the two convolutional networks of ConvNetJS's demos, trained on the
+//! chapter's splits with a model cache keyed by content, and their results beside the dense
+//! networks'.
+//!
+//! `cargo xtask convnet` trains them ([`train`]); `reproduce` never does, it only reads a
+//! cache entry when one matches ([`cached`]), so it stays fast.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use datasets::{BatchSource, Feed, InputScaling, Loaded, Split};
+use introspect::ConfusionMatrix;
+use nn::EpochReport;
+use nn::conv::{Conv2dSpec, MaxPool2dSpec};
+use nn::convnet::{self, Augment, ConvArchitecture, ConvLayer, ConvNet, ConvTrainConfig, Schedule};
+use nn::{Init, SgdConfig, init};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::data::fingerprint;
+use crate::error::ExperimentError;
+use crate::io::{write_atomic, write_json};
+use crate::spec::{DataKind, NetworkId};
+
+/// Bumped whenever training code changes what a spec produces.
+const CACHE_VERSION: &str = "ml4a-convnet-v1";
+
+/// Held-out accuracy the convolutional MNIST net must reach (issue 18).
+pub const MNIST_TARGET: f64 = 0.985;
+/// Held-out accuracy the convolutional CIFAR-10 net must reach (issue 18).
+pub const CIFAR_TARGET: f64 = 0.65;
+
+/// The two convolutional networks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ConvNetId {
+    /// conv 5x5x8 p2, relu, pool 2, conv 5x5x16 p2, relu, pool 3, dense 10.
+    Mnist,
+    /// Three of conv 5x5 p2 (16, 20, 20 filters), relu, pool 2; dense 10.
+    Cifar,
+}
+
+/// Everything that decides one trained convolutional network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConvSpec {
+    /// Identifier and file stem: `mnist-conv`, `cifar-conv`.
+    pub id: String,
+    /// The data.
+    pub data: DataKind,
+    /// The layers over feature maps (the input shape comes from the data).
+    pub layers: Vec<ConvLayer>,
+    /// How weights are drawn.
+    pub init: Init,
+    /// Seed of the initialisation.
+    pub init_seed: u64,
+    /// How pixels become inputs.
+    pub input_scaling: InputScaling,
+    /// Optimiser, schedule, augmentation, epochs.
+    pub train: ConvTrainConfig,
+    /// Held-out accuracy to reach.
+    pub target: f64,
+    /// The dense chapter network it is compared with.
+    pub dense: NetworkId,
+}
+
+fn conv(filters: usize) -> ConvLayer {
+    ConvLayer::Conv(Conv2dSpec {
+        filters,
+        kernel: 5,
+        stride: 1,
+        pad: 2,
+    })
+}
+
+fn pool(size: usize) -> ConvLayer {
+    ConvLayer::MaxPool(MaxPool2dSpec { size, stride: size })
+}
+
+impl ConvNetId {
+    /// Both, MNIST first.
+    pub const ALL: [ConvNetId; 2] = [ConvNetId::Mnist, ConvNetId::Cifar];
+
+    /// The identifier.
+    pub fn id(self) -> &'static str {
+        match self {
+            ConvNetId::Mnist => "mnist-conv",
+            ConvNetId::Cifar => "cifar-conv",
+        }
+    }
+
+    /// Parses an identifier (`mnist-conv`, `cifar-conv`, or `mnist`, `cifar`).
+    pub fn parse(s: &str) -> Option<ConvNetId> {
+        ConvNetId::ALL
+            .into_iter()
+            .find(|n| n.id() == s || n.id().trim_end_matches("-conv") == s)
+    }
+
+    /// The spec: ConvNetJS's demo architectures; SGD with momentum 0.9 and weight decay 5e-4,
+    /// the rate falling linearly to a tenth over the run; random horizontal flips on CIFAR-10
+    /// only (a flipped digit is another digit). Random crops are not used: in a run this short
+    /// a network this small underfits, and harder inputs would only slow it down.
+    pub fn spec(self) -> ConvSpec {
+        let sgd = |lr| SgdConfig {
+            lr,
+            momentum: 0.9,
+            weight_decay: 5e-4,
+        };
+        let schedule = Schedule::Linear {
+            final_fraction: 0.1,
+        };
+        match self {
+            ConvNetId::Mnist => ConvSpec {
+                id: self.id().into(),
+                data: DataKind::Mnist,
+                layers: vec![
+                    conv(8),
+                    ConvLayer::Relu,
+                    pool(2),
+                    conv(16),
+                    ConvLayer::Relu,
+                    pool(3),
+                ],
+                init: Init::HeNormal,
+                init_seed: 21,
+                input_scaling: InputScaling::UnitRange,
+                train: ConvTrainConfig {
+                    epochs: 8,
+                    batch_size: 64,
+                    sgd: sgd(0.02),
+                    schedule,
+                    augment: Augment::default(),
+                    shuffle_seed: 31,
+                },
+                target: MNIST_TARGET,
+                dense: NetworkId::Mnist2Layer,
+            },
+            ConvNetId::Cifar => ConvSpec {
+                id: self.id().into(),
+                data: DataKind::Cifar10,
+                layers: vec![
+                    conv(16),
+                    ConvLayer::Relu,
+                    pool(2),
+                    conv(20),
+                    ConvLayer::Relu,
+                    pool(2),
+                    conv(20),
+                    ConvLayer::Relu,
+                    pool(2),
+                ],
+                init: Init::HeNormal,
+                init_seed: 22,
+                input_scaling: InputScaling::ZeroCentred,
+                train: ConvTrainConfig {
+                    epochs: 12,
+                    batch_size: 64,
+                    sgd: sgd(0.02),
+                    schedule,
+                    augment: Augment {
+                        flip: true,
+                        crop_pad: 0,
+                    },
+                    shuffle_seed: 32,
+                },
+                target: CIFAR_TARGET,
+                dense: NetworkId::Cifar2Layer,
+            },
+        }
+    }
+}
+
+impl ConvSpec {
+    /// The architecture on `data`'s images and classes.
+    pub fn architecture(&self, data: &Loaded) -> ConvArchitecture {
+        let view = data.view(Split::Train);
+        ConvArchitecture {
+            input: view.shape(),
+            layers: self.layers.clone(),
+            classes: view.num_classes(),
+        }
+    }
+}
+
+/// What a trained convolutional network scored, per split and class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConvScores {
+    /// Accuracy on the held-out split (the chapter's).
+    pub heldout_accuracy: f64,
+    /// Accuracy on the official test set.
+    pub test_accuracy: f64,
+    /// Held-out recall of each class.
+    pub heldout_recall: Vec<f64>,
+    /// The held-out confusion matrix, rows actual, columns predicted.
+    pub heldout_confusion: Vec<Vec<u64>>,
+}
+
+/// A trained convolutional network with its history and scores.
+#[derive(Debug, Clone)]
+pub struct ConvTrained {
+    /// What was trained.
+    pub spec: ConvSpec,
+    /// The weights.
+    pub model: ConvNet,
+    /// One report per epoch.
+    pub epochs: Vec<EpochReport>,
+    /// Wall time of training, as measured when it ran.
+    pub train_seconds: f64,
+    /// Threads of the pool it trained on.
+    pub threads: usize,
+    /// Scores on the held-out and test splits.
+    pub scores: ConvScores,
+    /// SHA-256 of spec, cache version and training data.
+    pub key: String,
+    /// Loaded from the cache rather than trained now.
+    pub from_cache: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Record {
+    key: String,
+    spec: ConvSpec,
+    epochs: Vec<EpochReport>,
+    train_seconds: f64,
+    threads: usize,
+    scores: ConvScores,
+    model_sha256: String,
+}
+
+/// The cache key of `spec` on `data`.
+pub fn cache_key(spec: &ConvSpec, data: &Loaded) -> String {
+    let mut h = Sha256::new();
+    h.update(CACHE_VERSION.as_bytes());
+    h.update(serde_json::to_vec(spec).expect("a spec always serialises"));
+    h.update(fingerprint(&data.view(Split::Train)).as_bytes());
+    hex::encode(h.finalize())
+}
+
+fn entry_dir(cache: &Path, spec: &ConvSpec, key: &str) -> PathBuf {
+    cache.join(format!("{}-{}", spec.id, &key[..16]))
+}
+
+/// Probabilities of `model` on a split, in batches.
+fn predict(
+    model: &ConvNet,
+    data: &Loaded,
+    split: Split,
+    scaling: &InputScaling,
+) -> Result<introspect::Predictions, ExperimentError> {
+    let feed = Feed::new(data.view(split), scaling);
+    let classes = model.architecture().classes;
+    Ok(introspect::evaluate(feed.labels(), classes, |r| {
+        model.predict_proba(feed.rows(r).view(), 250)
+    })?)
+}
+
+/// Scores `model` on the held-out and test splits.
+///
+/// # Errors
+/// An introspection error for a label outside the classes or a non-finite probability.
+pub fn score(
+    model: &ConvNet,
+    spec: &ConvSpec,
+    data: &Loaded,
+) -> Result<ConvScores, ExperimentError> {
+    let held = ConfusionMatrix::from_predictions(&predict(
+        model,
+        data,
+        Split::HeldOut,
+        &spec.input_scaling,
+    )?);
+    let test =
+        ConfusionMatrix::from_predictions(&predict(model, data, Split::Test, &spec.input_scaling)?);
+    Ok(ConvScores {
+        heldout_accuracy: held.accuracy().unwrap_or(0.0),
+        test_accuracy: test.accuracy().unwrap_or(0.0),
+        heldout_recall: (0..held.n_classes())
+            .map(|c| held.recall(c).unwrap_or(0.0))
+            .collect(),
+        heldout_confusion: held.to_rows(),
+    })
+}
+
+/// Trains `spec` on the train split (or loads a matching cache entry), scores it and stores
+/// the entry. `on_epoch` sees every epoch of a real run.
+///
+/// # Errors
+/// Divergence, evaluation, IO or checkpoint errors.
+pub fn train(
+    spec: &ConvSpec,
+    data: &Loaded,
+    cache: Option<&Path>,
+    fresh: bool,
+    on_epoch: &mut dyn FnMut(&EpochReport),
+) -> Result<ConvTrained, ExperimentError> {
+    let key = cache_key(spec, data);
+    if !fresh
+        && let Some(c) = cache
+        && let Some(t) = load(spec, data, &key, &entry_dir(c, spec, &key))
+    {
+        return Ok(t);
+    }
+    let arch = spec.architecture(data);
+    let mut model = ConvNet::new(arch, spec.init, &mut init::rng(spec.init_seed))
+        .expect("the chapter's convolutional geometries fit their data");
+    let feed = Feed::new(data.view(Split::Train), &spec.input_scaling);
+    let start = Instant::now();
+    let epochs = convnet::train_convnet(&mut model, &spec.train, &feed, &mut |r, _| on_epoch(r))
+        .map_err(|source| ExperimentError::Train {
+            id: spec.id.clone(),
+            source,
+        })?;
+    let train_seconds = start.elapsed().as_secs_f64();
+    let scores = score(&model, spec, data)?;
+    let t = ConvTrained {
+        spec: spec.clone(),
+        model,
+        epochs,
+        train_seconds,
+        threads: rayon::current_num_threads(),
+        scores,
+        key,
+        from_cache: false,
+    };
+    if let Some(c) = cache {
+        store(&t, &entry_dir(c, spec, &t.key))?;
+    }
+    Ok(t)
+}
+
+/// The cached result of `spec` on `data`, when the cache holds one; never trains.
+pub fn cached(spec: &ConvSpec, data: &Loaded, cache: &Path) -> Option<ConvTrained> {
+    let key = cache_key(spec, data);
+    load(spec, data, &key, &entry_dir(cache, spec, &key))
+}
+
+/// Model first, record last: a record on disk means a complete entry.
+fn store(t: &ConvTrained, dir: &Path) -> Result<(), ExperimentError> {
+    std::fs::create_dir_all(dir).map_err(|source| ExperimentError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let bytes = convnet::to_bytes(&t.model).map_err(|source| ExperimentError::Encode {
+        id: t.spec.id.clone(),
+        source,
+    })?;
+    write_atomic(&dir.join("model.ckpt"), &bytes)?;
+    let record = Record {
+        key: t.key.clone(),
+        spec: t.spec.clone(),
+        epochs: t.epochs.clone(),
+        train_seconds: t.train_seconds,
+        threads: t.threads,
+        scores: t.scores.clone(),
+        model_sha256: hex::encode(Sha256::digest(&bytes)),
+    };
+    write_json(&dir.join("run.json"), &record)
+}
+
+fn load(spec: &ConvSpec, data: &Loaded, key: &str, dir: &Path) -> Option<ConvTrained> {
+    let record: Record = serde_json::from_slice(&std::fs::read(dir.join("run.json")).ok()?).ok()?;
+    if record.key != key || record.spec != *spec {
+        return None;
+    }
+    let bytes = std::fs::read(dir.join("model.ckpt")).ok()?;
+    if hex::encode(Sha256::digest(&bytes)) != record.model_sha256 {
+        return None;
+    }
+    let model = convnet::from_bytes(&bytes, Some(&spec.architecture(data))).ok()?;
+    Some(ConvTrained {
+        spec: spec.clone(),
+        model,
+        epochs: record.epochs,
+        train_seconds: record.train_seconds,
+        threads: record.threads,
+        scores: record.scores,
+        key: key.to_string(),
+        from_cache: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_specs_are_the_issue_architectures() {
+        for n in ConvNetId::ALL {
+            assert_eq!(ConvNetId::parse(n.id()), Some(n));
+            assert_eq!(n.spec().id, n.id());
+        }
+        assert_eq!(ConvNetId::parse("cifar"), Some(ConvNetId::Cifar));
+        let mnist = ConvArchitecture {
+            input: tensor::ImageShape {
+                channels: 1,
+                height: 28,
+                width: 28,
+            },
+            layers: ConvNetId::Mnist.spec().layers,
+            classes: 10,
+        };
+        assert_eq!(
+            mnist.describe(),
+            "1x28x28-conv5x5x8p2-relu-pool2-conv5x5x16p2-relu-pool3-10"
+        );
+        assert_eq!(mnist.flat_len().unwrap(), 4 * 4 * 16);
+        let cifar = ConvArchitecture {
+            input: tensor::ImageShape {
+                channels: 3,
+                height: 32,
+                width: 32,
+            },
+            layers: ConvNetId::Cifar.spec().layers,
+            classes: 10,
+        };
+        assert_eq!(cifar.flat_len().unwrap(), 4 * 4 * 20);
+    }
+}
