@@ -662,7 +662,15 @@ fn write_outputs(run: &Results, out: &Path) -> Result<Reproduce> {
     let written = figures::write_chapter(run, &out.join("figures"))?;
     report::write_summaries(run, out)?;
     experiments::demos::write(run, out)?;
-    let r = report::reproduce(run, run.total_seconds + start.elapsed().as_secs_f64());
+    let mut r = report::reproduce(run, run.total_seconds + start.elapsed().as_secs_f64());
+    // Claim 10 only from cached convolutional nets: reproduce never trains them.
+    r.claim10 = experiments::convnet::claim10(run, &out.join("models"), out)?;
+    match &r.claim10 {
+        Some(c) => println!("claim 10: {}", c.verdict),
+        None => {
+            println!("claim 10: not measured; `cargo xtask convnet` trains the convolutional nets")
+        }
+    }
     experiments::io::write_json(&out.join("reproduce.json"), &r)?;
     report::write_index(run, &r, out, &report::chapter_figures(&written))?;
     Ok(r)

@@ -52,6 +52,9 @@ pub struct Reproduce {
     pub experiments: Vec<ExperimentRow>,
     /// Wall time of the whole run, figures included.
     pub total_seconds: f64,
+    /// Claim 10, when the convolutional nets are cached (`cargo xtask convnet`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim10: Option<crate::convnet::Claim10>,
 }
 
 impl Reproduce {
@@ -98,6 +101,7 @@ pub fn reproduce(run: &Results, total_seconds: f64) -> Reproduce {
     Reproduce {
         experiments: run.outcomes.iter().map(row).collect(),
         total_seconds,
+        claim10: None,
     }
 }
 
@@ -281,6 +285,9 @@ pub fn write_index(
         }
         h.push_str("</table>\n");
     }
+    if let Some(c) = &r.claim10 {
+        h.push_str(&crate::convnet::index_section(c));
+    }
     h.push_str("<h2>Figures</h2>\n");
     for (file, caption) in figures {
         let (file, caption) = (esc(file), esc(caption));
@@ -318,6 +325,7 @@ mod tests {
         Reproduce {
             experiments: ids.iter().map(|id| row(id)).collect(),
             total_seconds: 2.0,
+            claim10: None,
         }
     }
 
