@@ -33,6 +33,7 @@
 
 pub mod analysis;
 pub mod bench;
+pub mod bench_conv;
 pub mod convnet;
 pub mod data;
 pub mod demos;

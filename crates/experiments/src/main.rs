@@ -142,6 +142,9 @@ enum Command {
         /// The peers' Python environment, created on first use.
         #[arg(long, default_value = "target/bench-venv")]
         venv: PathBuf,
+        /// The two convolutional networks of claim 10 against PyTorch instead (default 5 epochs).
+        #[arg(long)]
+        conv: bool,
     },
     /// One network of the speed comparison, ours only, in a process of its own; prints one
     /// JSON line (run by `bench`).
@@ -151,6 +154,16 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
         /// The protocol, as JSON (`experiments::bench::Protocol`).
+        #[arg(long)]
+        protocol: String,
+    },
+    /// One convolutional network of `bench --conv`, ours only; prints one JSON line.
+    #[command(hide = true)]
+    BenchConvEpochs {
+        /// Directory holding mnist/ and cifar-10-batches-bin/.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// The protocol, as JSON (`experiments::bench_conv::ConvProtocol`).
         #[arg(long)]
         protocol: String,
     },
@@ -422,8 +435,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             skip_peers,
             offline,
             venv,
+            conv,
         } => {
             let data_dir = DataDir::resolve(data_dir.as_deref(), &working_dir());
+            if conv {
+                return bench_conv(data_dir, epochs, skip_peers, offline, &venv);
+            }
             let specs: Vec<Spec> = NetworkId::ALL.iter().map(|n| n.spec()).collect();
             fetch_data(&data_dir, &specs, offline)?;
             let python = if skip_peers {
@@ -447,6 +464,15 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 bench::Verdict::NotJudged(_) if skip_peers => ExitCode::SUCCESS,
                 _ => ExitCode::from(1),
             })
+        }
+        Command::BenchConvEpochs { data_dir, protocol } => {
+            let protocol: experiments::bench_conv::ConvProtocol =
+                serde_json::from_str(&protocol)
+                    .map_err(|e| ExperimentError::Usage(format!("--protocol: {e}")))?;
+            let dir = DataDir::resolve(data_dir.as_deref(), &working_dir());
+            let r = experiments::bench_conv::time_ours(&protocol, &dir)?;
+            println!("{}", serde_json::to_string(&r)?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::BenchEpochs { data_dir, protocol } => {
             let protocol: bench::Protocol = serde_json::from_str(&protocol)
@@ -657,6 +683,39 @@ impl FetchDisplay {
 }
 
 /// Figures, summaries, `reproduce.json` and `index.html` of a chapter run.
+/// `bench --conv`: the claim-10 networks against PyTorch.
+fn bench_conv(
+    data_dir: DataDir,
+    epochs: u64,
+    skip_peers: bool,
+    offline: bool,
+    venv: &Path,
+) -> Result<ExitCode> {
+    use experiments::bench_conv;
+    use experiments::convnet::ConvNetId;
+    let kinds: Vec<DataKind> = ConvNetId::ALL.iter().map(|i| i.spec().data).collect();
+    ensure(&data_dir, &kinds, &FetchPolicy::from_env(offline)?)?;
+    let python = if skip_peers {
+        None
+    } else {
+        let py = bench::prepare_peers(venv)?;
+        bench_conv::write_peer(&venv.join("peers"))?;
+        Some(py)
+    };
+    let setup = bench::BenchSetup {
+        ours: std::env::current_exe().context("finding this binary")?,
+        python,
+        peers_dir: venv.join("peers"),
+        data_dir,
+    };
+    let rows = bench_conv::compare(&setup, &ConvNetId::ALL, epochs as usize, &mut |m| {
+        eprintln!("{m}")
+    })?;
+    print!("\n{}", bench_conv::table(&rows, epochs as usize));
+    experiments::io::write_json(Path::new("target/bench-conv.json"), &rows)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn write_outputs(run: &Results, out: &Path) -> Result<Reproduce> {
     let start = std::time::Instant::now();
     let written = figures::write_chapter(run, &out.join("figures"))?;
