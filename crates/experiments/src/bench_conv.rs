@@ -297,3 +297,52 @@ pub fn write_peer(peers_dir: &std::path::Path) -> Result<PathBuf, ExperimentErro
     crate::io::write_atomic(&path, PEER.1.as_bytes())?;
     Ok(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(secs: &[f64]) -> BenchResult {
+        BenchResult {
+            r#impl: "x".into(),
+            network: "n".into(),
+            epoch_seconds: secs.to_vec(),
+            heldout_accuracy: 0.5,
+            peak_rss_mib: 1.0,
+        }
+    }
+
+    #[test]
+    fn protocols_carry_the_layers_of_the_specs() {
+        let p = ConvProtocol::for_network(ConvNetId::Cifar, 5);
+        assert_eq!(p.input, [3, 32, 32]);
+        let kinds: Vec<&str> = p.layers.iter().map(|l| l.kind.as_str()).collect();
+        assert_eq!(kinds, ["conv", "relu", "pool"].repeat(3));
+        assert_eq!(
+            p.layers
+                .iter()
+                .map(|l| l.filters)
+                .filter(|&f| f > 0)
+                .collect::<Vec<_>>(),
+            [16, 20, 20]
+        );
+        assert_eq!((p.batch_size, p.epochs), (64, 5));
+    }
+
+    #[test]
+    fn the_bar_is_judged_only_with_every_ratio() {
+        let row = |ours: &[f64], torch: Result<&[f64], &str>| ConvRow {
+            network: "n".into(),
+            ours: result(ours),
+            pytorch: torch.map(result).map_err(String::from),
+        };
+        let met = [row(&[1.0, 2.0, 1.0], Ok(&[2.0])), row(&[1.0], Ok(&[1.5]))];
+        assert!(table(&met, 3).ends_with("met\n"));
+        assert!(!table(&met, 3).contains("NOT"));
+        let slow = [row(&[1.0], Ok(&[2.0])), row(&[2.0], Ok(&[1.0]))];
+        assert!(table(&slow, 1).contains("NOT met"));
+        let missing = [row(&[1.0], Ok(&[2.0])), row(&[1.0], Err("peers skipped"))];
+        assert!(table(&missing, 1).contains("not judged"));
+        assert_eq!(met[0].ratio(), Some(2.0));
+    }
+}

@@ -559,6 +559,20 @@ pub fn claim10(
     if rows.is_empty() {
         return Ok(None);
     }
+    let (holds, verdict) = verdict(&rows);
+    Ok(Some(Claim10 {
+        claim: "Convolutional networks improve greatly on these numbers, for MNIST and CIFAR-10."
+            .into(),
+        rows,
+        holds,
+        verdict,
+        figures,
+    }))
+}
+
+/// Whether claim 10 holds on `rows`, and the verdict in words: both datasets measured and each
+/// convolutional net ahead of its dense one by [`GREAT_IMPROVEMENT`].
+pub fn verdict(rows: &[Claim10Row]) -> (bool, String) {
     let gains: Vec<String> = rows
         .iter()
         .map(|r| {
@@ -571,13 +585,14 @@ pub fn claim10(
             )
         })
         .collect();
-    let holds = rows.len() == ConvNetId::ALL.len()
+    let complete = rows.len() == ConvNetId::ALL.len();
+    let holds = complete
         && rows
             .iter()
             .all(|r| r.conv_heldout_accuracy - r.dense_heldout_accuracy >= GREAT_IMPROVEMENT);
-    let verdict = if holds {
+    let words = if holds {
         format!("holds: {}", gains.join("; "))
-    } else if rows.len() < ConvNetId::ALL.len() {
+    } else if !complete {
         format!(
             "not fully measured (run `cargo xtask convnet`): {}",
             gains.join("; ")
@@ -589,14 +604,7 @@ pub fn claim10(
             gains.join("; ")
         )
     };
-    Ok(Some(Claim10 {
-        claim: "Convolutional networks improve greatly on these numbers, for MNIST and CIFAR-10."
-            .into(),
-        rows,
-        holds,
-        verdict,
-        figures,
-    }))
+    (holds, words)
 }
 
 /// Claim 10's section of `index.html`.
@@ -664,6 +672,62 @@ pub fn index_section(c: &Claim10) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(dataset: &str, dense: f64, conv: f64) -> Claim10Row {
+        Claim10Row {
+            dataset: dataset.into(),
+            dense_id: "dense".into(),
+            dense_heldout_accuracy: dense,
+            dense_heldout_recall: vec![dense; 2],
+            conv_id: "conv".into(),
+            conv_architecture: "1x2x2-conv-2".into(),
+            conv_heldout_accuracy: conv,
+            conv_test_accuracy: conv,
+            conv_heldout_recall: vec![conv; 2],
+            classes: vec!["a".into(), "b<".into()],
+            target: 0.5,
+            pass: conv >= 0.5,
+            epochs: 1,
+            train_seconds: 1.0,
+            threads: 2,
+        }
+    }
+
+    #[test]
+    fn the_verdict_needs_both_datasets_and_the_margin() {
+        let check = |rows: &[Claim10Row], holds: bool, starts: &str| {
+            let (h, words) = verdict(rows);
+            assert_eq!(h, holds, "{words}");
+            assert!(words.starts_with(starts), "{words}");
+        };
+        check(&[row("MNIST", 0.93, 0.987)], false, "not fully measured");
+        check(
+            &[row("MNIST", 0.93, 0.987), row("CIFAR-10", 0.38, 0.66)],
+            true,
+            "holds: MNIST 93.00% -> 98.70% (+5.7 points)",
+        );
+        check(
+            &[row("MNIST", 0.95, 0.987), row("CIFAR-10", 0.38, 0.66)],
+            false,
+            "does not hold by a 5-point margin",
+        );
+    }
+
+    #[test]
+    fn the_section_escapes_names_and_shows_every_row() {
+        let rows = [row("MNIST", 0.93, 0.987), row("CIFAR-10", 0.38, 0.66)];
+        let (holds, verdict) = verdict(&rows);
+        let html = index_section(&Claim10 {
+            claim: "c".into(),
+            rows: rows.to_vec(),
+            holds,
+            verdict,
+            figures: vec!["conv_filters_mnist.png".into()],
+        });
+        assert!(html.contains("b&lt;") && !html.contains("b<"), "{html}");
+        assert!(html.contains("98.70%") && html.contains("66.00%"));
+        assert!(html.contains("figures/conv_filters_mnist.png"));
+    }
 
     #[test]
     fn ids_round_trip_and_specs_are_the_issue_architectures() {
