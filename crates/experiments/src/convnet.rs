@@ -619,7 +619,7 @@ pub fn index_section(c: &Claim10) -> String {
     let mut h = String::new();
     let _ = writeln!(
         h,
-        "<h2>Claim 10: convolutional networks</h2>\n<p><i>{}</i> Verdict: <b>{}</b>.</p>",
+        "<h2>Claim 10: convolutional networks</h2>\n<p><i>{}</i> Verdict: <b>{}</b>. The convolutional nets come from the model cache (<code>cargo xtask convnet</code> trains them; this run did not), the dense ones from this run.</p>",
         esc(&c.claim),
         esc(&c.verdict)
     );
