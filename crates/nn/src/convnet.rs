@@ -707,6 +707,7 @@ pub fn from_bytes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gradcheck::{self, Eval, Wrt};
     use crate::train::InMemory;
 
     fn small_arch() -> ConvArchitecture {
@@ -826,6 +827,172 @@ mod tests {
             "{:?}",
             reports.last()
         );
+    }
+
+    /// The network's loss in f64 by direct loops on planar maps, for the gradient check: conv,
+    /// ReLU and max-pool as their definitions say, the flatten pixel by pixel with channels
+    /// innermost, softmax cross-entropy averaged over the batch.
+    fn reference_loss(arch: &ConvArchitecture, x: &[f64], y: &[u8], w: &[Wrt]) -> Eval {
+        let n = y.len();
+        let mut sides = Vec::new();
+        let mut maps: Vec<f64> = x.to_vec();
+        let mut shape = arch.input;
+        let mut p = 0;
+        for layer in &arch.layers {
+            match *layer {
+                ConvLayer::Conv(spec) => {
+                    let o = spec.output(shape).unwrap();
+                    let (wt, b) = (&w[2 * p].values, &w[2 * p + 1].values);
+                    let k = spec.kernel;
+                    let mut out = vec![0.0; n * o.len()];
+                    for s in 0..n {
+                        for f in 0..spec.filters {
+                            for oy in 0..o.height {
+                                for ox in 0..o.width {
+                                    let mut acc = b[f];
+                                    for c in 0..shape.channels {
+                                        for ky in 0..k {
+                                            for kx in 0..k {
+                                                let yy = (oy * spec.stride + ky) as isize
+                                                    - spec.pad as isize;
+                                                let xx = (ox * spec.stride + kx) as isize
+                                                    - spec.pad as isize;
+                                                if yy >= 0
+                                                    && xx >= 0
+                                                    && (yy as usize) < shape.height
+                                                    && (xx as usize) < shape.width
+                                                {
+                                                    acc += wt[((f * shape.channels + c) * k + ky)
+                                                        * k
+                                                        + kx]
+                                                        * maps[s * shape.len()
+                                                            + (c * shape.height + yy as usize)
+                                                                * shape.width
+                                                            + xx as usize];
+                                                }
+                                            }
+                                        }
+                                    }
+                                    out[s * o.len() + (f * o.height + oy) * o.width + ox] = acc;
+                                }
+                            }
+                        }
+                    }
+                    maps = out;
+                    shape = o;
+                    p += 1;
+                }
+                ConvLayer::Relu => {
+                    sides.extend(maps.iter().map(|&v| v > 0.0));
+                    maps.iter_mut().for_each(|v| *v = v.max(0.0));
+                }
+                ConvLayer::MaxPool(spec) => {
+                    let o = spec.output(shape).unwrap();
+                    let mut out = vec![0.0; n * o.len()];
+                    for s in 0..n {
+                        for c in 0..shape.channels {
+                            for oy in 0..o.height {
+                                for ox in 0..o.width {
+                                    let mut best = (f64::NEG_INFINITY, 0);
+                                    for wy in 0..spec.size {
+                                        for wx in 0..spec.size {
+                                            let v = maps[s * shape.len()
+                                                + (c * shape.height + oy * spec.stride + wy)
+                                                    * shape.width
+                                                + ox * spec.stride
+                                                + wx];
+                                            if v > best.0 {
+                                                best = (v, wy * spec.size + wx);
+                                            }
+                                        }
+                                    }
+                                    sides.extend((0..spec.size * spec.size).map(|i| i == best.1));
+                                    out[s * o.len() + (c * o.height + oy) * o.width + ox] = best.0;
+                                }
+                            }
+                        }
+                    }
+                    maps = out;
+                    shape = o;
+                }
+            }
+        }
+        let (dw, db) = (&w[2 * p].values, &w[2 * p + 1].values);
+        let flat = shape.len();
+        let mut loss = 0.0;
+        for s in 0..n {
+            // Pixel-major, channels innermost: the order of the NHWC rows the dense layer reads.
+            let v: Vec<f64> = (0..flat)
+                .map(|i| {
+                    let (pix, c) = (i / shape.channels, i % shape.channels);
+                    maps[s * flat + c * shape.plane_len() + pix]
+                })
+                .collect();
+            let z: Vec<f64> = (0..arch.classes)
+                .map(|j| db[j] + (0..flat).map(|i| dw[j * flat + i] * v[i]).sum::<f64>())
+                .collect();
+            let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let lse = z.iter().map(|v| (v - max).exp()).sum::<f64>().ln() + max;
+            loss += lse - z[y[s] as usize];
+        }
+        Eval {
+            loss: loss / n as f64,
+            sides,
+        }
+    }
+
+    #[test]
+    fn network_gradients_match_central_differences() {
+        let arch = ConvArchitecture {
+            input: ImageShape {
+                channels: 2,
+                height: 7,
+                width: 6,
+            },
+            layers: vec![
+                ConvLayer::Conv(Conv2dSpec {
+                    filters: 3,
+                    kernel: 3,
+                    stride: 1,
+                    pad: 1,
+                }),
+                ConvLayer::Relu,
+                ConvLayer::MaxPool(MaxPool2dSpec { size: 2, stride: 2 }),
+                ConvLayer::Conv(Conv2dSpec {
+                    filters: 4,
+                    kernel: 3,
+                    stride: 2,
+                    pad: 1,
+                }),
+                ConvLayer::Relu,
+            ],
+            classes: 3,
+        };
+        for seed in 0..4 {
+            let net = ConvNet::new(arch.clone(), Init::HeNormal, &mut init::rng(seed)).unwrap();
+            let x =
+                Init::Normal { std: 1.0 }.weights(arch.input.len(), 3, &mut init::rng(seed + 10));
+            let y = [0u8, 2, 1];
+            let (_, grads) = net.loss_and_gradients(x.view(), &y);
+            let mut wrt: Vec<Wrt> = net
+                .params()
+                .into_iter()
+                .zip(grads.iter().flat_map(|g| [&g.weight, &g.bias]))
+                .map(|((name, p), g)| Wrt::new(name, p.as_slice(), g.as_slice()))
+                .collect();
+            let xs: Vec<f64> = x.as_slice().iter().map(|&v| v as f64).collect();
+            let total: usize = wrt.iter().map(|w| w.values.len()).sum();
+            let report = gradcheck::check(
+                &mut wrt,
+                |w| reference_loss(&arch, &xs, &y, w),
+                gradcheck::F32,
+            )
+            .unwrap_or_else(|m| panic!("seed {seed}: {m}"));
+            assert!(
+                report.compared >= gradcheck::min_compared(total),
+                "{report:?}"
+            );
+        }
     }
 
     #[test]
