@@ -693,6 +693,8 @@ fn bench_conv(
 ) -> Result<ExitCode> {
     use experiments::bench_conv;
     use experiments::convnet::ConvNetId;
+    // The peers run from their own directory: a relative venv path would not resolve there.
+    let venv = &std::path::absolute(venv).context("resolving --venv")?;
     let kinds: Vec<DataKind> = ConvNetId::ALL.iter().map(|i| i.spec().data).collect();
     ensure(&data_dir, &kinds, &FetchPolicy::from_env(offline)?)?;
     let python = if skip_peers {
