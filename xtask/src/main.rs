@@ -1,6 +1,6 @@
 //! `cargo xtask`: the project's automation, kept thin (matklad's cargo-xtask pattern).
 //!
-//! - `reproduce`, `figures`, `explore`, `download`, `sweep` and `bench` run the `experiments`
+//! - `reproduce`, `figures`, `explore`, `download`, `sweep`, `convnet` and `bench` run the `experiments`
 //!   binary in release mode with the arguments given (see `cargo xtask <task> --help`).
 //! - `tidy` checks the source tree's own rules (see [`tidy`]); its checks are also tests.
 //!
@@ -36,6 +36,8 @@ enum Task {
     Download(Forwarded),
     /// Held-out accuracy over hidden widths and depths.
     Sweep(Forwarded),
+    /// Train the two convolutional networks of claim 10 (cached; `reproduce` reads them).
+    Convnet(Forwarded),
     /// Our training epochs against numpy and PyTorch, side by side.
     Bench(Forwarded),
     /// Check the source tree's rules: crate graph, crate docs, lints, unsafe comments, deps.
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Task::Explore(f) => experiments("explore", &f.args),
         Task::Download(f) => experiments("download", &f.args),
         Task::Sweep(f) => experiments("sweep", &f.args),
+        Task::Convnet(f) => experiments("convnet", &f.args),
         Task::Bench(f) => experiments("bench", &f.args),
         Task::Tidy => tidy::run(&project_root()),
     };

@@ -457,7 +457,7 @@ pub fn compare(
 }
 
 /// The last JSON line of a child's standard output, or why there is none.
-fn parse_result(out: &std::process::Output) -> Result<BenchResult, String> {
+pub(crate) fn parse_result(out: &std::process::Output) -> Result<BenchResult, String> {
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         let last = err

@@ -16,6 +16,8 @@
 //!   `index.html`.
 //! - [`import`]: a model trained elsewhere (safetensors) analysed like one trained here
 //!   ([`import::analyse_imported`]).
+//! - [`convnet`]: claim 10, the two convolutional networks of ConvNetJS's demos, trained by
+//!   `cargo xtask convnet` and read from the cache by `reproduce`.
 //! - [`sweep`]: a claim of the chapter checked, accuracy against hidden width and depth.
 //! - [`claims`]: every claim of the chapter measured on the run's networks, with a verdict
 //!   ([`claims::measure`]) and its figure ([`claim_figures`]); [`units`]: a card per hidden unit
@@ -34,8 +36,10 @@
 
 pub mod analysis;
 pub mod bench;
+pub mod bench_conv;
 pub mod claim_figures;
 pub mod claims;
+pub mod convnet;
 pub mod data;
 pub mod demos;
 pub mod draw;

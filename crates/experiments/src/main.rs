@@ -111,6 +111,20 @@ enum Command {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
         epochs: u64,
     },
+    /// Train the two convolutional networks of claim 10 (cached by content; `reproduce` reads them).
+    Convnet {
+        #[command(flatten)]
+        common: Common,
+        /// Only this network: mnist or cifar (default: both).
+        #[arg(long)]
+        only: Option<String>,
+        /// Train even when the cache holds a matching model.
+        #[arg(long)]
+        fresh: bool,
+        /// Override the spec's epochs (a different spec, cached under its own key).
+        #[arg(long, hide = true)]
+        epochs: Option<usize>,
+    },
     /// Our training epochs against the numpy and PyTorch peers, side by side, with a verdict.
     Bench {
         /// Directory holding mnist/ and cifar-10-batches-bin/ (default: $ML4A_DATA, else data/).
@@ -128,6 +142,9 @@ enum Command {
         /// The peers' Python environment, created on first use.
         #[arg(long, default_value = "target/bench-venv")]
         venv: PathBuf,
+        /// The two convolutional networks of claim 10 against PyTorch instead (default 5 epochs).
+        #[arg(long)]
+        conv: bool,
     },
     /// One network of the speed comparison, ours only, in a process of its own; prints one
     /// JSON line (run by `bench`).
@@ -137,6 +154,16 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
         /// The protocol, as JSON (`experiments::bench::Protocol`).
+        #[arg(long)]
+        protocol: String,
+    },
+    /// One convolutional network of `bench --conv`, ours only; prints one JSON line.
+    #[command(hide = true)]
+    BenchConvEpochs {
+        /// Directory holding mnist/ and cifar-10-batches-bin/.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// The protocol, as JSON (`experiments::bench_conv::ConvProtocol`).
         #[arg(long)]
         protocol: String,
     },
@@ -346,14 +373,76 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             println!("wrote {}", png.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Convnet {
+            common,
+            only,
+            fresh,
+            epochs,
+        } => {
+            use experiments::convnet::ConvNetId;
+            let ids = match only.as_deref() {
+                None => ConvNetId::ALL.to_vec(),
+                Some(s) => match ConvNetId::parse(s) {
+                    Some(id) => vec![id],
+                    None => usage(format!("--only must be mnist or cifar, not {s:?}"))?,
+                },
+            };
+            let opts = options(&common, fresh);
+            let kinds: Vec<DataKind> = ids.iter().map(|i| i.spec().data).collect();
+            ensure(
+                &opts.data_dir,
+                &kinds,
+                &FetchPolicy::from_env(common.offline)?,
+            )?;
+            for id in ids {
+                let mut spec = id.spec();
+                if let Some(e) = epochs {
+                    spec.train.epochs = e;
+                }
+                let data = opts.data_dir.load(&spec.data)?;
+                let t = experiments::convnet::train(
+                    &spec,
+                    &data,
+                    opts.cache_dir.as_deref(),
+                    fresh,
+                    &mut |r| {
+                        println!(
+                            "{} epoch {}/{}: loss {:.4}, train accuracy {:.2}% ({:.1} s)",
+                            spec.id,
+                            r.epoch,
+                            r.epochs,
+                            r.loss,
+                            100.0 * r.accuracy,
+                            r.seconds
+                        )
+                    },
+                )?;
+                println!(
+                    "{}: held-out {:.2}% (target {:.1}%), test {:.2}%, {} epochs in {:.0} s on {} threads{}",
+                    spec.id,
+                    100.0 * t.scores.heldout_accuracy,
+                    100.0 * spec.target,
+                    100.0 * t.scores.test_accuracy,
+                    t.epochs.len(),
+                    t.train_seconds,
+                    t.threads,
+                    if t.from_cache { " (cached)" } else { "" }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench {
             data_dir,
             epochs,
             skip_peers,
             offline,
             venv,
+            conv,
         } => {
             let data_dir = DataDir::resolve(data_dir.as_deref(), &working_dir());
+            if conv {
+                return bench_conv(data_dir, epochs, skip_peers, offline, &venv);
+            }
             let specs: Vec<Spec> = NetworkId::ALL.iter().map(|n| n.spec()).collect();
             fetch_data(&data_dir, &specs, offline)?;
             let python = if skip_peers {
@@ -377,6 +466,15 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 bench::Verdict::NotJudged(_) if skip_peers => ExitCode::SUCCESS,
                 _ => ExitCode::from(1),
             })
+        }
+        Command::BenchConvEpochs { data_dir, protocol } => {
+            let protocol: experiments::bench_conv::ConvProtocol =
+                serde_json::from_str(&protocol)
+                    .map_err(|e| ExperimentError::Usage(format!("--protocol: {e}")))?;
+            let dir = DataDir::resolve(data_dir.as_deref(), &working_dir());
+            let r = experiments::bench_conv::time_ours(&protocol, &dir)?;
+            println!("{}", serde_json::to_string(&r)?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::BenchEpochs { data_dir, protocol } => {
             let protocol: bench::Protocol = serde_json::from_str(&protocol)
@@ -587,6 +685,41 @@ impl FetchDisplay {
 }
 
 /// Figures, summaries, `reproduce.json` and `index.html` of a chapter run.
+/// `bench --conv`: the claim-10 networks against PyTorch.
+fn bench_conv(
+    data_dir: DataDir,
+    epochs: u64,
+    skip_peers: bool,
+    offline: bool,
+    venv: &Path,
+) -> Result<ExitCode> {
+    use experiments::bench_conv;
+    use experiments::convnet::ConvNetId;
+    // The peers run from their own directory: a relative venv path would not resolve there.
+    let venv = &std::path::absolute(venv).context("resolving --venv")?;
+    let kinds: Vec<DataKind> = ConvNetId::ALL.iter().map(|i| i.spec().data).collect();
+    ensure(&data_dir, &kinds, &FetchPolicy::from_env(offline)?)?;
+    let python = if skip_peers {
+        None
+    } else {
+        let py = bench::prepare_peers(venv)?;
+        bench_conv::write_peer(&venv.join("peers"))?;
+        Some(py)
+    };
+    let setup = bench::BenchSetup {
+        ours: std::env::current_exe().context("finding this binary")?,
+        python,
+        peers_dir: venv.join("peers"),
+        data_dir,
+    };
+    let rows = bench_conv::compare(&setup, &ConvNetId::ALL, epochs as usize, &mut |m| {
+        eprintln!("{m}")
+    })?;
+    print!("\n{}", bench_conv::table(&rows, epochs as usize));
+    experiments::io::write_json(Path::new("target/bench-conv.json"), &rows)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn write_outputs(run: &Results, out: &Path) -> Result<Reproduce> {
     let start = std::time::Instant::now();
     let written = figures::write_chapter(run, &out.join("figures"))?;
@@ -601,6 +734,14 @@ fn write_outputs(run: &Results, out: &Path) -> Result<Reproduce> {
     );
     let mut r = report::reproduce(run, run.total_seconds + start.elapsed().as_secs_f64());
     r.claims = claims.claims;
+    // Claim 10 only from cached convolutional nets: reproduce never trains them.
+    r.claim10 = experiments::convnet::claim10(run, &out.join("models"), out)?;
+    match &r.claim10 {
+        Some(c) => println!("claim 10: {}", c.verdict),
+        None => {
+            println!("claim 10: not measured; `cargo xtask convnet` trains the convolutional nets")
+        }
+    }
     experiments::io::write_json(&out.join("reproduce.json"), &r)?;
     let extra = experiments::claims::html(&r.claims, &claims.unit_figures);
     report::write_index_with(run, &r, out, &report::chapter_figures(&written), &extra)?;

@@ -55,6 +55,9 @@ pub struct Reproduce {
     /// Every claim of the chapter measured on this run's networks (empty for `explore`).
     #[serde(default)]
     pub claims: Vec<crate::claims::Claim>,
+    /// Claim 10, when the convolutional nets are cached (`cargo xtask convnet`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim10: Option<crate::convnet::Claim10>,
 }
 
 impl Reproduce {
@@ -102,6 +105,7 @@ pub fn reproduce(run: &Results, total_seconds: f64) -> Reproduce {
         experiments: run.outcomes.iter().map(row).collect(),
         total_seconds,
         claims: Vec::new(),
+        claim10: None,
     }
 }
 
@@ -299,6 +303,9 @@ pub fn write_index_with(
         }
         h.push_str("</table>\n");
     }
+    if let Some(c) = &r.claim10 {
+        h.push_str(&crate::convnet::index_section(c));
+    }
     h.push_str("<h2>Figures</h2>\n");
     for (file, caption) in figures {
         let (file, caption) = (esc(file), esc(caption));
@@ -338,6 +345,7 @@ mod tests {
             experiments: ids.iter().map(|id| row(id)).collect(),
             total_seconds: 2.0,
             claims: Vec::new(),
+            claim10: None,
         }
     }
 

@@ -8,6 +8,10 @@
 //! [`checkpoint`] saves and loads them; [`safetensors`] reads dense networks saved by PyTorch,
 //! JAX or Keras and writes ours so they load there.
 //!
+//! [`convnet::ConvNet`] stacks [`conv`] layers (convolution, ReLU, max-pooling over N·H·W x C
+//! feature maps, on `tensor`'s GEMM through im2col) under one dense layer of logits;
+//! [`convnet::train_convnet`] trains it with a learning-rate schedule and seeded augmentation.
+//!
 //! Every gradient is checked against central finite differences in the tests.
 //!
 //! This crate knows no dataset or image, and no file format other than its own checkpoint and
@@ -52,6 +56,8 @@
 
 pub mod activation;
 pub mod checkpoint;
+pub mod conv;
+pub mod convnet;
 #[cfg(test)]
 mod gradcheck;
 pub mod init;

@@ -40,6 +40,11 @@ impl Sgd {
             velocity: Vec::new(),
         }
     }
+
+    /// Changes the learning rate from the next step on, keeping the velocity (for a schedule).
+    pub fn set_lr(&mut self, lr: f32) {
+        self.config.lr = lr;
+    }
 }
 
 impl Optimizer for Sgd {
