@@ -11,11 +11,11 @@ use ml4a_tests::{
     check_whole, experiments_cmd, files_under, is_temporary, write_cifar, write_mnist,
 };
 
-/// Small data in the official formats: training 4 networks for the chapter's 10 epochs on it
-/// takes seconds.
+/// Small data in the official formats: training 4 networks and the two sweeps for the chapter's
+/// 10 epochs on it takes seconds, and the test runs the binary five times.
 fn fixture(dir: &Path) {
-    write_mnist(dir, 600, 200, 1);
-    write_cifar(dir, 120, 60, 2);
+    write_mnist(dir, 300, 100, 1);
+    write_cifar(dir, 40, 30, 2);
 }
 
 fn figures_cmd(data: &Path, out: &Path, threads: Option<usize>) -> Command {
