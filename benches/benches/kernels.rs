@@ -45,7 +45,56 @@ fn shapes(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, shapes);
+/// The first layer on u8 pixels read in place (scaling folded in) against the same product on
+/// the pixels already converted to `f32`, at batch 64 and 10 outputs.
+fn bytes(c: &mut Criterion) {
+    for k in [784, 3072] {
+        let pixels: Vec<Vec<u8>> = (0..64)
+            .map(|i| (0..k).map(|j| ((i * 31 + j * 17) % 256) as u8).collect())
+            .collect();
+        let rows: Vec<&[u8]> = pixels.iter().map(Vec::as_slice).collect();
+        let x = Matrix::from_fn(64, k, |i, j| pixels[i][j] as f32 / 255.0);
+        let w = Matrix::from_fn(10, k, |i, j| ((i * 7 + j) % 13) as f32 / 13.0 - 0.5);
+        let d = Matrix::from_fn(64, 10, |i, j| ((i + j * 3) % 11) as f32 / 11.0 - 0.5);
+        let scale = vec![1.0 / 255.0; k];
+        let mut g = c.benchmark_group(format!("first_layer_64x{k}x10"));
+        let mut out = Matrix::zeros(64, 10);
+        g.bench_function(BenchmarkId::new("forward", "u8-in-place"), |bch| {
+            bch.iter(|| tensor::ops::gemm_u8_nt(black_box(&rows), black_box(w.view()), &mut out))
+        });
+        g.bench_function(BenchmarkId::new("forward", "f32"), |bch| {
+            bch.iter(|| {
+                gemm(
+                    black_box(x.view()),
+                    Trans::No,
+                    w.view(),
+                    Trans::Yes,
+                    &mut out,
+                )
+            })
+        });
+        let mut grad = Matrix::zeros(10, k);
+        g.bench_function(BenchmarkId::new("weight-gradient", "u8-in-place"), |bch| {
+            bch.iter(|| {
+                tensor::ops::gemm_u8_tn_scaled(black_box(d.view()), &rows, &scale, &mut grad)
+            })
+        });
+        g.bench_function(BenchmarkId::new("weight-gradient", "f32"), |bch| {
+            bch.iter(|| {
+                gemm(
+                    black_box(d.view()),
+                    Trans::Yes,
+                    x.view(),
+                    Trans::No,
+                    &mut grad,
+                )
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, shapes, bytes);
 
 fn main() {
     // Before any product: our gemm asks rayon how many threads it has, and matrixmultiply (when

@@ -7,13 +7,14 @@
 pub mod kernels;
 
 use nn::BatchSource;
-use tensor::Matrix;
+use tensor::{Affine, ByteRows, Matrix};
 
 /// `n` rows of `dim` u8 values with labels, from a fixed xorshift stream.
 pub struct SyntheticU8 {
     pixels: Vec<u8>,
     labels: Vec<u8>,
     dim: usize,
+    affine: Affine,
 }
 
 impl SyntheticU8 {
@@ -43,6 +44,7 @@ impl SyntheticU8 {
             pixels,
             labels,
             dim,
+            affine: Affine::new(vec![1.0 / 255.0; dim], vec![0.0; dim]),
         }
     }
 }
@@ -67,5 +69,19 @@ impl BatchSource for SyntheticU8 {
 
     fn label(&self, index: usize) -> u8 {
         self.labels[index]
+    }
+
+    fn as_bytes(&self) -> Option<&dyn ByteRows> {
+        Some(self)
+    }
+}
+
+impl ByteRows for SyntheticU8 {
+    fn byte_row(&self, index: usize) -> &[u8] {
+        &self.pixels[index * self.dim..(index + 1) * self.dim]
+    }
+
+    fn affine(&self) -> &Affine {
+        &self.affine
     }
 }

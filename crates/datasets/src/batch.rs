@@ -2,7 +2,7 @@
 //! table-driven [`BatchFiller`].
 
 use serde::{Deserialize, Serialize};
-use tensor::Matrix;
+use tensor::{Affine, Matrix};
 
 use crate::{DatasetView, ImageShape};
 
@@ -37,6 +37,52 @@ impl InputScaling {
                 let std = stats.std[channel];
                 let std = if std > 0.0 { std } else { 1.0 };
                 (unit - stats.mean[channel]) / std
+            }
+        }
+    }
+}
+
+impl InputScaling {
+    /// The scaling as a multiply-add per value, `scale · x + offset`, expanded to every column
+    /// of an image of `shape`: what the u8 training kernels apply. It equals
+    /// [`apply`](Self::apply) up to rounding (a division by 255 becomes a product with 1/255),
+    /// within a few units in the last place.
+    ///
+    /// # Panics
+    /// For [`InputScaling::Standardize`], if the statistics are not for `shape.channels`
+    /// channels.
+    #[track_caller]
+    pub fn affine(&self, shape: ImageShape) -> Affine {
+        let (mean, std) = self.mean_std(shape.channels);
+        let plane = shape.plane_len();
+        let mut scale = Vec::with_capacity(shape.len());
+        let mut offset = Vec::with_capacity(shape.len());
+        for (m, s) in mean.iter().zip(&std) {
+            scale.extend(std::iter::repeat_n(1.0 / (255.0 * s), plane));
+            offset.extend(std::iter::repeat_n(-m / s, plane));
+        }
+        Affine::new(scale, offset)
+    }
+
+    /// Per-channel mean and divisor (a zero deviation divides by 1).
+    #[track_caller]
+    fn mean_std(&self, channels: usize) -> (Vec<f32>, Vec<f32>) {
+        match self {
+            InputScaling::UnitRange => (vec![0.0; channels], vec![1.0; channels]),
+            InputScaling::ZeroCentred => (vec![0.5; channels], vec![1.0; channels]),
+            InputScaling::Standardize(stats) => {
+                assert!(
+                    stats.mean.len() == channels && stats.std.len() == channels,
+                    "statistics for {} / {} channels, images have {channels}",
+                    stats.mean.len(),
+                    stats.std.len(),
+                );
+                let std = stats
+                    .std
+                    .iter()
+                    .map(|&s| if s > 0.0 { s } else { 1.0 })
+                    .collect();
+                (stats.mean.clone(), std)
             }
         }
     }
@@ -142,24 +188,8 @@ impl BatchFiller {
     #[track_caller]
     pub fn new(shape: ImageShape, norm: &InputScaling) -> BatchFiller {
         let channels = shape.channels;
-        let (mean, std, single_division) = match norm {
-            InputScaling::UnitRange => (vec![0.0; channels], vec![1.0; channels], true),
-            InputScaling::ZeroCentred => (vec![0.5; channels], vec![1.0; channels], true),
-            InputScaling::Standardize(stats) => {
-                assert!(
-                    stats.mean.len() == channels && stats.std.len() == channels,
-                    "statistics for {} / {} channels, images have {channels}",
-                    stats.mean.len(),
-                    stats.std.len(),
-                );
-                let std = stats
-                    .std
-                    .iter()
-                    .map(|&s| if s > 0.0 { s } else { 1.0 })
-                    .collect();
-                (stats.mean.clone(), std, false)
-            }
-        };
+        let (mean, std) = norm.mean_std(channels);
+        let single_division = !matches!(norm, InputScaling::Standardize(_));
         let lut = (0..channels)
             .map(|c| std::array::from_fn(|x| norm.apply(c, x as u8)))
             .collect();
@@ -374,6 +404,21 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_affine_form_is_the_formula_up_to_rounding(norm in norms()) {
+            let s = shape(2, 2, 3);
+            let affine = norm.affine(s);
+            prop_assert_eq!(affine.len(), s.len());
+            for c in 0..s.len() {
+                for u in 0..=255u8 {
+                    let (want, got) = (norm.apply(c / s.plane_len(), u), affine.apply(c, u));
+                    // Rounding is relative to the terms, which may nearly cancel.
+                    let terms = (affine.scale()[c] * u as f32).abs().max(affine.offset()[c].abs());
+                    prop_assert!((got - want).abs() <= 4.0 * f32::EPSILON * terms.max(1.0), "{got} vs {want}");
+                }
+            }
+        }
+
         #[test]
         fn fill_matches_the_formula(
             pixels in proptest::collection::vec(any::<u8>(), 2 * 6 * 5),

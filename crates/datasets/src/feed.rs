@@ -1,7 +1,7 @@
 //! [`Feed`]: a dataset view with its input scaling, as the labelled rows that training and
 //! evaluation read ([`tensor::BatchSource`]).
 
-use tensor::{BatchSource, Matrix};
+use tensor::{Affine, BatchSource, ByteRows, Matrix};
 
 use crate::{BatchFiller, DatasetView, InputScaling};
 
@@ -23,6 +23,7 @@ use crate::{BatchFiller, DatasetView, InputScaling};
 pub struct Feed<'a> {
     view: DatasetView<'a>,
     filler: BatchFiller,
+    affine: Affine,
 }
 
 impl<'a> Feed<'a> {
@@ -30,6 +31,7 @@ impl<'a> Feed<'a> {
     pub fn new(view: DatasetView<'a>, scaling: &InputScaling) -> Self {
         Feed {
             filler: BatchFiller::new(view.shape(), scaling),
+            affine: scaling.affine(view.shape()),
             view,
         }
     }
@@ -60,5 +62,21 @@ impl BatchSource for Feed<'_> {
 
     fn label(&self, index: usize) -> u8 {
         self.view.label(index)
+    }
+
+    fn as_bytes(&self) -> Option<&dyn ByteRows> {
+        Some(self)
+    }
+}
+
+/// Training reads the pixels in place: `scale · x + offset` is the scaling's formula, up to
+/// rounding (see [`InputScaling::affine`]).
+impl ByteRows for Feed<'_> {
+    fn byte_row(&self, index: usize) -> &[u8] {
+        self.view.image(index)
+    }
+
+    fn affine(&self) -> &Affine {
+        &self.affine
     }
 }

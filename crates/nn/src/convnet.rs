@@ -357,7 +357,8 @@ impl ConvNet {
         if ws.dlogits.shape() != ws.logits.shape() {
             ws.dlogits = Matrix::zeros(n, self.arch.classes);
         }
-        let stats = loss::softmax_cross_entropy_into(&ws.logits, labels, &mut ws.dlogits);
+        let stats =
+            loss::softmax_cross_entropy_into(&ws.logits, labels, &mut ws.dlogits, labels.len());
         let head = self.params.len() - 1;
         let last = ws.acts.last().unwrap_or(&ws.input);
         self.params[head].backward_params_into(

@@ -65,6 +65,7 @@ pub mod loss;
 mod mlp;
 pub mod optim;
 pub mod safetensors;
+mod team;
 mod train;
 
 pub use activation::Activation;
@@ -73,4 +74,6 @@ pub use mlp::{Architecture, Gradients, LayerSpec, Linear, Mlp, Trace};
 pub use optim::{Optimizer, Sgd, SgdConfig};
 /// Where training rows come from; defined in `tensor` so that `datasets` implements it.
 pub use tensor::BatchSource;
+#[doc(hidden)]
+pub use train::team_batches;
 pub use train::{EpochReport, InMemory, MAX_MEAN_LOSS, TrainConfig, TrainError, train};

@@ -32,15 +32,17 @@ pub(crate) struct BatchStats {
 #[track_caller]
 pub fn softmax_cross_entropy(logits: &Matrix, labels: &[u8]) -> (f32, Matrix) {
     let mut d = Matrix::zeros(logits.rows(), logits.cols());
-    let stats = softmax_cross_entropy_into(logits, labels, &mut d);
+    let stats = softmax_cross_entropy_into(logits, labels, &mut d, logits.rows());
     (stats.loss_sum as f32 / logits.rows().max(1) as f32, d)
 }
 
 #[track_caller]
+/// `mean_over` is the row count of the whole batch, which a shard of it divides by too.
 pub(crate) fn softmax_cross_entropy_into(
     logits: &Matrix,
     labels: &[u8],
     d: &mut Matrix,
+    mean_over: usize,
 ) -> BatchStats {
     let (rows, classes) = logits.shape();
     assert_eq!(
@@ -54,7 +56,7 @@ pub(crate) fn softmax_cross_entropy_into(
         logits.shape(),
         "softmax_cross_entropy: gradient buffer shape"
     );
-    let inv_rows = 1.0 / rows.max(1) as f32;
+    let inv_rows = 1.0 / mean_over.max(1) as f32;
     let mut stats = BatchStats::default();
     for (i, &label) in labels.iter().enumerate() {
         let z = logits.row(i);

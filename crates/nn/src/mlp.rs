@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use tensor::ops::{self, Trans};
-use tensor::{Matrix, MatrixView};
+use tensor::{Affine, Matrix, MatrixView};
 
 use crate::activation::Activation;
 use crate::init::{Init, Rng};
@@ -146,6 +146,75 @@ impl Linear {
         ops::gemm(dy, Trans::No, self.weight.view(), Trans::No, dx);
     }
 
+    /// `out = x · weightᵀ + bias` on byte rows `x` whose values are `affine` of the bytes,
+    /// without converting a batch to `f32`: the scale is folded into the weights (into
+    /// `folded`, a scratch `outputs x inputs` matrix) and the offsets into the bias.
+    #[track_caller]
+    fn forward_bytes_into(
+        &self,
+        x: &[&[u8]],
+        affine: &Affine,
+        folded: &mut Matrix,
+        out: &mut Matrix,
+    ) {
+        let scale = affine.scale();
+        for (f, w) in folded
+            .as_mut_slice()
+            .chunks_exact_mut(scale.len())
+            .zip(self.weight.as_slice().chunks_exact(scale.len()))
+        {
+            for ((f, w), s) in f.iter_mut().zip(w).zip(scale) {
+                *f = w * s;
+            }
+        }
+        ops::gemm_u8_nt(x, folded.view(), out);
+        if affine.has_offset() {
+            let bias: Vec<f32> = self
+                .bias
+                .as_slice()
+                .iter()
+                .zip(self.weight.as_slice().chunks_exact(scale.len()))
+                .map(|(b, w)| {
+                    b + w
+                        .iter()
+                        .zip(affine.offset())
+                        .map(|(w, o)| w * o)
+                        .sum::<f32>()
+                })
+                .collect();
+            ops::add_row_broadcast(out, &bias);
+        } else {
+            ops::add_row_broadcast(out, self.bias.as_slice());
+        }
+    }
+
+    /// [`backward_params_into`](Self::backward_params_into) on byte rows: `dW = dyᵀ · x` with
+    /// `x = scale · bytes + offset`, as `scale · (dyᵀ · bytes) + db · offset`.
+    #[track_caller]
+    fn backward_params_bytes_into(
+        &self,
+        x: &[&[u8]],
+        affine: &Affine,
+        dy: MatrixView<'_>,
+        grad: &mut Linear,
+    ) {
+        ops::gemm_u8_tn_scaled(dy, x, affine.scale(), &mut grad.weight);
+        ops::sum_rows_into(dy, grad.bias.as_mut_slice());
+        if affine.has_offset() {
+            let k = affine.len();
+            for (g, db) in grad
+                .weight
+                .as_mut_slice()
+                .chunks_exact_mut(k)
+                .zip(grad.bias.as_slice())
+            {
+                for (g, o) in g.iter_mut().zip(affine.offset()) {
+                    *g += db * o;
+                }
+            }
+        }
+    }
+
     fn all_finite(&self) -> bool {
         self.weight.all_finite() && self.bias.all_finite()
     }
@@ -276,17 +345,32 @@ impl Mlp {
 
     #[track_caller]
     fn forward_into(&self, x: MatrixView<'_>, acts: &mut [Matrix]) {
+        self.check_width(x.cols());
+        if self.layers.is_empty() {
+            return;
+        }
+        self.layers[0].forward_into(x, &mut acts[0]);
+        self.forward_from_first(acts);
+    }
+
+    #[track_caller]
+    fn check_width(&self, cols: usize) {
         assert_eq!(
-            x.cols(),
-            self.arch.inputs,
-            "Mlp: input has {} columns, the network takes {}",
-            x.cols(),
+            cols, self.arch.inputs,
+            "Mlp: input has {cols} columns, the network takes {}",
             self.arch.inputs
         );
-        for l in 0..self.layers.len() {
+    }
+
+    /// The first layer's activation, then every later layer, given the first layer's affine
+    /// output in `acts[0]`.
+    fn forward_from_first(&self, acts: &mut [Matrix]) {
+        self.arch.layers[0]
+            .activation
+            .apply_slice(acts[0].as_mut_slice());
+        for l in 1..self.layers.len() {
             let (before, rest) = acts.split_at_mut(l);
-            let input = if l == 0 { x } else { before[l - 1].view() };
-            self.layers[l].forward_into(input, &mut rest[0]);
+            self.layers[l].forward_into(before[l - 1].view(), &mut rest[0]);
             self.arch.layers[l]
                 .activation
                 .apply_slice(rest[0].as_mut_slice());
@@ -301,28 +385,56 @@ impl Mlp {
     #[track_caller]
     pub fn loss_and_gradients(&self, x: MatrixView<'_>, labels: &[u8]) -> (f32, Gradients) {
         let mut ws = Workspace::new(&self.arch, x.rows());
-        let stats = self.gradients_into(x, labels, &mut ws);
+        let stats = self.gradients_into(Input::Values(x), labels, &mut ws, x.rows());
         (
             stats.loss_sum as f32 / x.rows().max(1) as f32,
             Gradients { layers: ws.grads },
         )
     }
 
-    /// Forward and backward over one batch, leaving the gradients of the mean loss in `ws`.
+    /// Forward and backward over the rows of `x`, leaving in `ws` the gradients of their loss
+    /// summed and divided by `mean_over`: the rows' share of the gradient of a batch of
+    /// `mean_over` rows (the whole gradient when they are the whole batch).
     #[track_caller]
     pub(crate) fn gradients_into(
         &self,
-        x: MatrixView<'_>,
+        x: Input<'_>,
         labels: &[u8],
         ws: &mut Workspace,
+        mean_over: usize,
     ) -> loss::BatchStats {
         ws.resize(x.rows());
-        self.forward_into(x, &mut ws.acts);
+        match x {
+            Input::Values(v) => {
+                self.check_width(v.cols());
+                self.layers[0].forward_into(v, &mut ws.acts[0]);
+            }
+            Input::Bytes { rows, affine } => {
+                self.check_width(affine.len());
+                self.layers[0].forward_bytes_into(rows, affine, &mut ws.folded, &mut ws.acts[0]);
+            }
+        }
+        self.forward_from_first(&mut ws.acts);
         let last = self.layers.len() - 1;
-        let stats = loss::softmax_cross_entropy_into(&ws.acts[last], labels, &mut ws.deltas[last]);
+        let stats = loss::softmax_cross_entropy_into(
+            &ws.acts[last],
+            labels,
+            &mut ws.deltas[last],
+            mean_over,
+        );
         for l in (0..=last).rev() {
-            let input = if l == 0 { x } else { ws.acts[l - 1].view() };
-            self.layers[l].backward_params_into(input, ws.deltas[l].view(), &mut ws.grads[l]);
+            let dy = ws.deltas[l].view();
+            match (l, x) {
+                (0, Input::Values(v)) => {
+                    self.layers[0].backward_params_into(v, dy, &mut ws.grads[0])
+                }
+                (0, Input::Bytes { rows, affine }) => {
+                    self.layers[0].backward_params_bytes_into(rows, affine, dy, &mut ws.grads[0])
+                }
+                _ => {
+                    self.layers[l].backward_params_into(ws.acts[l - 1].view(), dy, &mut ws.grads[l])
+                }
+            }
             if l > 0 {
                 let (below, at) = ws.deltas.split_at_mut(l);
                 self.layers[l].backward_input_into(at[0].view(), &mut below[l - 1]);
@@ -335,6 +447,30 @@ impl Mlp {
     }
 }
 
+/// What a network's first layer reads in a training step: values, or bytes read in place with
+/// the map to their values (a dataset's u8 pixels, never converted as a batch).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Input<'a> {
+    /// Rows of values.
+    Values(MatrixView<'a>),
+    /// Rows of bytes, each `affine.len()` long.
+    Bytes {
+        /// The rows, in batch order.
+        rows: &'a [&'a [u8]],
+        /// Byte to value, per column.
+        affine: &'a Affine,
+    },
+}
+
+impl Input<'_> {
+    fn rows(&self) -> usize {
+        match self {
+            Input::Values(v) => v.rows(),
+            Input::Bytes { rows, .. } => rows.len(),
+        }
+    }
+}
+
 /// Buffers reused across training steps, so a step allocates nothing.
 #[derive(Debug)]
 pub(crate) struct Workspace {
@@ -344,6 +480,8 @@ pub(crate) struct Workspace {
     deltas: Vec<Matrix>,
     /// Per-layer parameter gradients.
     pub(crate) grads: Vec<Linear>,
+    /// The first layer's weights times the byte scale, for [`Input::Bytes`].
+    folded: Matrix,
 }
 
 impl Workspace {
@@ -360,6 +498,7 @@ impl Workspace {
             grads: (0..arch.layers.len())
                 .map(|l| Linear::zeros(arch.fan_in(l), arch.layers[l].units))
                 .collect(),
+            folded: Matrix::zeros(arch.layers.first().map_or(0, |l| l.units), arch.inputs),
         }
     }
 
@@ -474,7 +613,7 @@ mod tests {
         let mut ws = Workspace::new(&net.arch, x.rows());
         net.forward_into(x.view(), &mut ws.acts);
         let last = net.layers.len() - 1;
-        loss::softmax_cross_entropy_into(&ws.acts[last], y, &mut ws.deltas[last]);
+        loss::softmax_cross_entropy_into(&ws.acts[last], y, &mut ws.deltas[last], y.len());
         if bug == Some(Bug::NoBatchMean) {
             let rows = x.rows() as f32;
             ws.deltas[last]
@@ -636,6 +775,43 @@ mod tests {
             let m = check_case(&net, &x, &y, Some(bug)).expect_err(&format!("{bug:?} not caught"));
             assert_eq!(m.name, caught_at, "{bug:?}: {m}");
             println!("{bug:?} caught at {m}");
+        }
+    }
+
+    proptest! {
+        /// Training on bytes read in place computes the gradients that training on the same
+        /// bytes scaled into a matrix computes, up to rounding.
+        #[test]
+        fn bytes_in_place_give_the_gradients_of_their_values(
+            rows in 1usize..9,
+            inputs in 1usize..40,
+            hidden in proptest::option::of(1usize..6),
+            offset in prop_oneof![Just(0.0f32), -1.0f32..1.0],
+            seed: u64,
+        ) {
+            let hidden: Vec<usize> = hidden.into_iter().collect();
+            let arch = Architecture::classifier(inputs, &hidden, Activation::Sigmoid, 3);
+            let net = Mlp::new(arch.clone(), Init::UniformFanIn, &mut init::rng(seed));
+            let bytes: Vec<Vec<u8>> = (0..rows)
+                .map(|i| (0..inputs).map(|c| (seed as usize ^ (i * 131 + c * 29)) as u8).collect())
+                .collect();
+            let scale: Vec<f32> = (0..inputs).map(|c| 1.0 / (255.0 * (1.0 + c as f32 / 7.0))).collect();
+            let affine = Affine::new(scale, vec![offset; inputs]);
+            let x = Matrix::from_fn(rows, inputs, |i, c| affine.apply(c, bytes[i][c]));
+            let labels: Vec<u8> = (0..rows).map(|i| (i % 3) as u8).collect();
+            let byte_rows: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
+            let mut a = Workspace::new(&arch, rows);
+            let mut b = Workspace::new(&arch, rows);
+            let sa = net.gradients_into(Input::Values(x.view()), &labels, &mut a, rows);
+            let sb = net.gradients_into(Input::Bytes { rows: &byte_rows, affine: &affine }, &labels, &mut b, rows);
+            prop_assert!((sa.loss_sum - sb.loss_sum).abs() <= 1e-4 * sa.loss_sum.abs().max(1.0));
+            for (ga, gb) in a.grads.iter().zip(&b.grads) {
+                for (p, q) in [(&ga.weight, &gb.weight), (&ga.bias, &gb.bias)] {
+                    for (u, v) in p.as_slice().iter().zip(q.as_slice()) {
+                        prop_assert!((u - v).abs() <= 1e-5 * u.abs().max(1.0) * inputs as f32, "{u} vs {v}");
+                    }
+                }
+            }
         }
     }
 

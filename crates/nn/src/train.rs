@@ -4,11 +4,14 @@ use std::time::Instant;
 
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
-use tensor::{BatchSource, Matrix};
+use std::sync::{Mutex, RwLock};
+use tensor::{BatchSource, ByteRows, Matrix};
 
 use crate::init;
-use crate::mlp::{Mlp, Workspace};
+use crate::loss::BatchStats;
+use crate::mlp::{Input, Mlp, Workspace};
 use crate::optim::{Optimizer, Sgd, SgdConfig};
+use crate::team::SpinBarrier;
 
 /// The largest mean cross-entropy of a batch that a network still learning can have: `-ln` of
 /// the smallest normal `f32` (about 87.3). Above it the probability given to the right class is,
@@ -137,57 +140,43 @@ pub fn train(
     let mut rng = init::rng(config.shuffle_seed);
     let mut opt = Sgd::new(config.sgd);
     let b = config.batch_size.min(n.max(1));
-    let mut ws = Workspace::new(model.architecture(), b);
-    // Two input buffers: while one batch trains, the next is filled on another thread. Filling
-    // reads rows in shuffled order, so it waits on memory; overlapping hides that wait.
-    let mut x = Matrix::zeros(b, data.dim());
-    let mut x_next = Matrix::zeros(b, data.dim());
-    let mut labels = Vec::with_capacity(b);
+    // A source of bytes is read in place: the first layer's kernels scale the pixels on the
+    // fly, so a batch is never written out as f32. Any other source fills a batch matrix.
+    let bytes = data.as_bytes();
+    if let Some(src) = bytes
+        && src.affine().len() != data.dim()
+    {
+        return Err(TrainError::Config(format!(
+            "the byte rows map {} columns, the data has {}",
+            src.affine().len(),
+            data.dim()
+        )));
+    }
+    let shards = shards_for(model.architecture(), b);
+    let threads = rayon::current_num_threads().clamp(1, shards);
+    let workspaces: Vec<Mutex<Shard>> = (0..shards)
+        .map(|_| {
+            Mutex::new(Shard {
+                ws: Workspace::new(model.architecture(), b.div_ceil(shards)),
+                stats: BatchStats::default(),
+                next: Vec::with_capacity(b),
+            })
+        })
+        .collect();
     let mut reports = Vec::with_capacity(config.epochs);
     for epoch in 1..=config.epochs {
         let start = Instant::now();
         order.shuffle(&mut rng);
-        let batches: Vec<&[usize]> = order.chunks(b).collect();
-        // The epoch runs on a pool thread: the joins and parallel products inside then stay on
-        // the pool's own deques instead of handing every batch across threads and back.
-        let (loss_sum, correct) = rayon::scope(|_| -> Result<(f64, usize), TrainError> {
-            let (mut loss_sum, mut correct) = (0.0f64, 0usize);
-            if let Some(first) = batches.first() {
-                fill(data, first, &mut x);
-            }
-            for (batch, idx) in batches.iter().enumerate() {
-                labels.clear();
-                labels.extend(idx.iter().map(|&i| data.label(i)));
-                let next = batches.get(batch + 1);
-                let (_, stats) = rayon::join(
-                    || {
-                        if let Some(next) = next {
-                            fill(data, next, &mut x_next);
-                        }
-                    },
-                    || model.gradients_into(x.view(), &labels, &mut ws),
-                );
-                let mean = stats.loss_sum / idx.len().max(1) as f64;
-                if !mean.is_finite() || mean > MAX_MEAN_LOSS {
-                    let what = if mean.is_finite() {
-                        "the mean loss is above 87.3, so the right class gets less probability than an f32 can hold"
-                    } else {
-                        "the loss is not finite"
-                    };
-                    return Err(TrainError::Diverged {
-                        epoch,
-                        batch,
-                        what,
-                        lr: config.sgd.lr,
-                    });
-                }
-                loss_sum += stats.loss_sum;
-                correct += stats.correct;
-                opt.step(model.layers_mut(), &ws.grads);
-                std::mem::swap(&mut x, &mut x_next);
-            }
-            Ok((loss_sum, correct))
-        })?;
+        let run = Epoch {
+            data,
+            bytes,
+            batches: order.chunks(b).collect(),
+            threads,
+            workspaces: &workspaces,
+            epoch,
+            lr: config.sgd.lr,
+        };
+        let (loss_sum, correct) = run.train(model, &mut opt)?;
         if !model.all_finite() {
             let batch = n.div_ceil(b).saturating_sub(1);
             return Err(TrainError::Diverged {
@@ -208,6 +197,210 @@ pub fn train(
         reports.push(report);
     }
     Ok(reports)
+}
+
+/// A batch is split into this many shards of consecutive rows when it is large enough: each
+/// shard's share of the gradient is computed on a thread of its own, then the shares are added
+/// in shard order. The count depends on the batch alone, never on the threads, so the sums are
+/// the same on any number of them.
+const SHARDS: usize = 2;
+
+/// Below this many multiply-adds in the first layer (rows x inputs x units) a batch is one shard:
+/// meeting another thread would cost more than the work.
+const SHARD_MIN_WORK: usize = 1 << 16;
+
+/// Shards for a batch of `rows` rows of `arch`.
+fn shards_for(arch: &crate::Architecture, rows: usize) -> usize {
+    let work = rows * arch.inputs * arch.layers.first().map_or(0, |l| l.units);
+    if rows >= 2 * SHARDS && work >= SHARD_MIN_WORK {
+        SHARDS
+    } else {
+        1
+    }
+}
+
+/// Rows `s` of `shards` equal parts of `rows`.
+fn shard_range(s: usize, shards: usize, rows: usize) -> std::ops::Range<usize> {
+    s * rows / shards..(s + 1) * rows / shards
+}
+
+thread_local! {
+    static TEAM_BATCHES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many batches trained from this thread so far were split across more than one thread:
+/// for tests that compare one thread with many and must show the many did run.
+#[doc(hidden)]
+pub fn team_batches() -> u64 {
+    TEAM_BATCHES.with(std::cell::Cell::get)
+}
+
+/// One shard's buffers and what its rows scored.
+struct Shard<'d> {
+    ws: Workspace,
+    stats: BatchStats,
+    /// The shard's rows of the next batch, prefetched.
+    next: Vec<&'d [u8]>,
+}
+
+/// The batch every thread of the team reads: its labels and rows, as bytes in place or filled.
+struct Batch<'d> {
+    /// Which batch of the epoch.
+    index: usize,
+    labels: Vec<u8>,
+    rows: Vec<&'d [u8]>,
+    x: Matrix,
+}
+
+/// One epoch's work, shared by the team.
+struct Epoch<'a, 'd> {
+    data: &'d dyn BatchSource,
+    bytes: Option<&'d dyn ByteRows>,
+    batches: Vec<&'a [usize]>,
+    threads: usize,
+    workspaces: &'a [Mutex<Shard<'d>>],
+    epoch: usize,
+    lr: f32,
+}
+
+impl<'d> Epoch<'_, 'd> {
+    /// Runs every batch: the calling thread and `threads - 1` more meet at a spinning barrier
+    /// before and after each batch's shards; between, the calling thread adds up the shards and
+    /// steps the optimiser. Returns the summed loss and the correct count.
+    fn train(&self, model: &mut Mlp, opt: &mut Sgd) -> Result<(f64, usize), TrainError> {
+        let b = self.batches.first().map_or(0, |c| c.len());
+        let filled_rows = if self.bytes.is_some() { 0 } else { b };
+        let batch = RwLock::new(Batch {
+            index: 0,
+            labels: Vec::with_capacity(b),
+            rows: Vec::with_capacity(b),
+            x: Matrix::zeros(filled_rows, self.data.dim()),
+        });
+        let model = RwLock::new(model);
+        let barrier = SpinBarrier::new(self.threads);
+        std::thread::scope(|scope| {
+            for t in 1..self.threads {
+                let (batch, model, barrier) = (&batch, &model, &barrier);
+                scope.spawn(move || {
+                    let _guard = barrier.abort_on_unwind();
+                    tensor::ops::on_this_thread(|| {
+                        while barrier.wait() {
+                            self.shards(t, &batch.read().unwrap(), &model.read().unwrap());
+                            if !barrier.wait() {
+                                break;
+                            }
+                        }
+                    })
+                });
+            }
+            let _guard = barrier.abort_on_unwind();
+            let result = tensor::ops::on_this_thread(|| self.lead(&batch, &model, &barrier, opt));
+            // Releases the team from its wait for the next batch.
+            barrier.abort();
+            result
+        })
+    }
+
+    /// The calling thread's part: prepare each batch, take its shards, add up, step.
+    fn lead(
+        &self,
+        batch: &RwLock<Batch<'d>>,
+        model: &RwLock<&mut Mlp>,
+        barrier: &SpinBarrier,
+        opt: &mut Sgd,
+    ) -> Result<(f64, usize), TrainError> {
+        let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+        for (index, idx) in self.batches.iter().enumerate() {
+            {
+                let mut bt = batch.write().unwrap();
+                let bt = &mut *bt;
+                bt.index = index;
+                bt.labels.clear();
+                bt.labels.extend(idx.iter().map(|&i| self.data.label(i)));
+                match self.bytes {
+                    Some(src) => {
+                        bt.rows.clear();
+                        bt.rows.extend(idx.iter().map(|&i| src.byte_row(i)));
+                    }
+                    None => fill(self.data, idx, &mut bt.x),
+                }
+            }
+            // A false wait means a thread of the team panicked; the scope re-raises it.
+            if !barrier.wait() {
+                break;
+            }
+            let shards = self.shards(0, &batch.read().unwrap(), &model.read().unwrap());
+            if !barrier.wait() {
+                break;
+            }
+            if self.threads > 1 {
+                TEAM_BATCHES.with(|c| c.set(c.get() + 1));
+            }
+            let mut first = self.workspaces[0].lock().unwrap();
+            let first = &mut *first;
+            let mut stats = first.stats;
+            for other in &self.workspaces[1..shards] {
+                let other = other.lock().unwrap();
+                stats.loss_sum += other.stats.loss_sum;
+                stats.correct += other.stats.correct;
+                for (g, o) in first.ws.grads.iter_mut().zip(&other.ws.grads) {
+                    for (g, o) in [(&mut g.weight, &o.weight), (&mut g.bias, &o.bias)] {
+                        for (g, o) in g.as_mut_slice().iter_mut().zip(o.as_slice()) {
+                            *g += o;
+                        }
+                    }
+                }
+            }
+            let mean = stats.loss_sum / idx.len().max(1) as f64;
+            if !mean.is_finite() || mean > MAX_MEAN_LOSS {
+                let what = if mean.is_finite() {
+                    "the mean loss is above 87.3, so the right class gets less probability than an f32 can hold"
+                } else {
+                    "the loss is not finite"
+                };
+                return Err(TrainError::Diverged {
+                    epoch: self.epoch,
+                    batch: index,
+                    what,
+                    lr: self.lr,
+                });
+            }
+            loss_sum += stats.loss_sum;
+            correct += stats.correct;
+            opt.step(model.write().unwrap().layers_mut(), &first.ws.grads);
+        }
+        Ok((loss_sum, correct))
+    }
+
+    /// Computes thread `t`'s shards of `batch`; returns how many shards the batch has.
+    fn shards(&self, t: usize, batch: &Batch<'_>, model: &Mlp) -> usize {
+        let rows = batch.labels.len();
+        let shards = shards_for(model.architecture(), rows);
+        for s in (t..shards).step_by(self.threads) {
+            let range = shard_range(s, shards, rows);
+            let input = match self.bytes {
+                Some(src) => Input::Bytes {
+                    rows: &batch.rows[range.clone()],
+                    affine: src.affine(),
+                },
+                None => Input::Values(batch.x.rows_view(range.clone())),
+            };
+            let mut shard = self.workspaces[s].lock().unwrap();
+            let shard = &mut *shard;
+            // This shard's rows of the next batch start their way from memory now.
+            if let (Some(src), Some(next)) = (self.bytes, self.batches.get(batch.index + 1)) {
+                shard.next.clear();
+                let ahead =
+                    shard_range(s, shards_for(model.architecture(), next.len()), next.len());
+                shard
+                    .next
+                    .extend(next[ahead].iter().map(|&i| src.byte_row(i)));
+                tensor::ops::prefetch_rows(&shard.next);
+            }
+            shard.stats = model.gradients_into(input, &batch.labels[range], &mut shard.ws, rows);
+        }
+        shards
+    }
 }
 
 #[cfg(test)]
@@ -286,12 +479,66 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn same_seed_same_bits_on_one_thread_and_four() {
-        // Wide enough that the first layer's forward and weight-gradient products (32 x 512 x 16
-        // multiply-adds per batch) cross tensor's parallel threshold: a net smaller than that
-        // runs every product on one block whatever the pool, and would prove nothing.
-        let data = blobs(200, 3, 512, 6);
+    /// Bytes with labels, read in place by training or filled as `f32` when `in_place` is false.
+    struct Bytes {
+        pixels: Vec<u8>,
+        labels: Vec<u8>,
+        affine: tensor::Affine,
+        in_place: bool,
+    }
+
+    impl Bytes {
+        /// The blobs, quantised to bytes.
+        fn blobs(n: usize, classes: usize, dim: usize, seed: u64, in_place: bool) -> Bytes {
+            let b = blobs(n, classes, dim, seed);
+            let pixels =
+                b.x.as_slice()
+                    .iter()
+                    .map(|v| ((v + 1.0) * 64.0).clamp(0.0, 255.0) as u8)
+                    .collect();
+            Bytes {
+                pixels,
+                labels: b.y,
+                affine: tensor::Affine::new(vec![1.0 / 64.0; dim], vec![-1.0; dim]),
+                in_place,
+            }
+        }
+    }
+
+    impl BatchSource for Bytes {
+        fn len(&self) -> usize {
+            self.labels.len()
+        }
+        fn dim(&self) -> usize {
+            self.affine.len()
+        }
+        fn fill(&self, indices: &[usize], out: &mut Matrix) {
+            for (r, &i) in indices.iter().enumerate() {
+                for (c, o) in out.row_mut(r).iter_mut().enumerate() {
+                    *o = self.affine.apply(c, tensor::ByteRows::byte_row(self, i)[c]);
+                }
+            }
+        }
+        fn label(&self, index: usize) -> u8 {
+            self.labels[index]
+        }
+        fn as_bytes(&self) -> Option<&dyn tensor::ByteRows> {
+            self.in_place.then_some(self as &dyn tensor::ByteRows)
+        }
+    }
+
+    impl tensor::ByteRows for Bytes {
+        fn byte_row(&self, index: usize) -> &[u8] {
+            let d = self.affine.len();
+            &self.pixels[index * d..(index + 1) * d]
+        }
+        fn affine(&self) -> &tensor::Affine {
+            &self.affine
+        }
+    }
+
+    /// Trains a 512-16-3 net on `data` on one thread and on four; asserts the same bits.
+    fn same_bits_on_one_thread_and_four(data: &dyn BatchSource) {
         let mut cfg = config(3, 0.05);
         cfg.batch_size = 32;
         let run = || {
@@ -300,30 +547,57 @@ mod tests {
                 Init::GlorotUniform,
                 &mut init::rng(7),
             );
-            train(&mut m, &cfg, &data, &mut |_, _| {}).unwrap();
+            train(&mut m, &cfg, data, &mut |_, _| {}).unwrap();
             m
         };
-        // Products may run on any thread of the pool (the backward pass is one side of a
-        // `join`), so the count of parallel products is summed over all of them.
+        // The batches split across the team, counted on the thread that trains.
         let trained = |threads: usize| {
-            let pool = rayon_pool(threads);
-            let splits = || -> u64 {
-                pool.broadcast(|_| tensor::ops::parallel_splits())
-                    .iter()
-                    .sum()
-            };
-            let before = splits();
-            let m = pool.install(run);
-            (param_bits(&m), splits() - before)
+            rayon_pool(threads).install(|| {
+                let before = team_batches();
+                let m = run();
+                (param_bits(&m), team_batches() - before)
+            })
         };
-        let (one, one_splits) = trained(1);
-        let (four, four_splits) = trained(4);
-        assert_eq!(one_splits, 0, "one thread never splits a product");
-        assert!(
-            four_splits > 0,
-            "no product took the parallel path on four threads"
-        );
+        let (one, one_split) = trained(1);
+        let (four, four_split) = trained(4);
+        assert_eq!(one_split, 0, "one thread never splits a batch");
+        assert!(four_split > 0, "no batch was split on four threads");
         assert_eq!(one, four);
+    }
+
+    #[test]
+    fn same_seed_same_bits_on_one_thread_and_four() {
+        // Wide enough that a batch (32 x 512 x 16 multiply-adds in the first layer) is split
+        // into shards: a net smaller than that trains on one thread whatever the pool, and
+        // would prove nothing.
+        same_bits_on_one_thread_and_four(&blobs(200, 3, 512, 6));
+    }
+
+    #[test]
+    fn bytes_read_in_place_give_the_same_bits_on_one_thread_and_four() {
+        same_bits_on_one_thread_and_four(&Bytes::blobs(200, 3, 512, 6, true));
+    }
+
+    #[test]
+    fn bytes_read_in_place_train_like_bytes_filled_as_values() {
+        let cfg = config(2, 0.05);
+        let run = |in_place| {
+            let data = Bytes::blobs(300, 3, 6, 1, in_place);
+            let mut m = net(2);
+            let reports = train(&mut m, &cfg, &data, &mut |_, _| {}).unwrap();
+            (m, reports.last().unwrap().accuracy)
+        };
+        let ((a, acc_a), (b, acc_b)) = (run(true), run(false));
+        assert!(
+            acc_a > 0.9 && (acc_a - acc_b).abs() < 0.02,
+            "{acc_a} vs {acc_b}"
+        );
+        // Only rounding separates the two: the scale is folded into the weights in place.
+        for ((_, p), (_, q)) in a.params().into_iter().zip(b.params()) {
+            for (u, v) in p.as_slice().iter().zip(q.as_slice()) {
+                assert!((u - v).abs() < 1e-3, "{u} vs {v}");
+            }
+        }
     }
 
     fn rayon_pool(n: usize) -> rayon::ThreadPool {

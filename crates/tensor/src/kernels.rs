@@ -170,6 +170,52 @@ fn tn_generic(
     }
 }
 
+/// `out (m x n) = x · wᵀ` where `x` is `m` rows of `k` bytes and `w` is `n x k`: a first
+/// layer's forward pass on u8 pixels, with the pixel scaling already folded into `w`.
+#[inline(always)]
+fn nt_u8_generic(x: &[&[u8]], w: &[f32], k: usize, out: &mut [f32], n: usize) {
+    for (i, row) in x.iter().enumerate() {
+        for j in 0..n {
+            let wr = &w[j * k..(j + 1) * k];
+            let mut acc = [0.0f32; LANES];
+            let body = k / LANES * LANES;
+            for p in (0..body).step_by(LANES) {
+                for l in 0..LANES {
+                    acc[l] = mul_add(row[p + l] as f32, wr[p + l], acc[l]);
+                }
+            }
+            let mut s = reduce(acc);
+            for q in body..k {
+                s = mul_add(row[q] as f32, wr[q], s);
+            }
+            out[i * n + j] = s;
+        }
+    }
+}
+
+/// `out[j][c'] = scale[c] · Σ_i d[i][j] · x[i][c]` for the columns `c` in `cols` (`c'` counts
+/// from `cols.start`): a first layer's weight gradient on u8 pixels. `d` is `m x n`.
+#[inline(always)]
+fn tn_u8_generic(
+    d: &[f32],
+    n: usize,
+    x: &[&[u8]],
+    cols: std::ops::Range<usize>,
+    scale: &[f32],
+    out: &mut [f32],
+) {
+    let stride = cols.len();
+    for j in 0..n {
+        for c in cols.clone() {
+            let mut s = 0.0f32;
+            for (i, row) in x.iter().enumerate() {
+                s = mul_add(d[i * n + j], row[c] as f32, s);
+            }
+            out[j * stride + (c - cols.start)] = s * scale[c];
+        }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     //! The same two kernels with explicit AVX2 + FMA intrinsics: LLVM does not keep the
@@ -345,6 +391,181 @@ mod x86 {
         }
     }
 
+    /// Eight bytes at `p` as eight f32 lanes (exact: every byte is an integer below 2^24).
+    #[inline(always)]
+    unsafe fn bytes8(p: *const u8) -> __m256 {
+        // SAFETY (whole fn): the caller guarantees 8 readable bytes at `p` and AVX2.
+        unsafe { _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(p.cast()))) }
+    }
+
+    /// Hints the processor to bring row `r` into cache: training reads rows in shuffled order,
+    /// so each row starts with a miss no hardware prefetcher predicts.
+    #[inline(always)]
+    fn prefetch_row(r: &[u8]) {
+        for line in r.chunks(64) {
+            // SAFETY: a prefetch is a hint that never faults.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
+        }
+    }
+
+    /// Dots of `RA` byte rows with `RB` rows of `w` (starting at `w`), each `k` long.
+    #[inline(always)]
+    unsafe fn dot_tile_u8<const RA: usize, const RB: usize>(
+        a: [*const u8; RA],
+        w: *const f32,
+        k: usize,
+    ) -> [[f32; RB]; RA] {
+        // SAFETY (whole fn): the caller guarantees RA rows of k bytes, RB rows of k floats at
+        // `w`, and AVX2 + FMA.
+        unsafe {
+            let mut acc = [[_mm256_setzero_ps(); RB]; RA];
+            let body = k / 8 * 8;
+            let mut p = 0;
+            while p < body {
+                let av: [__m256; RA] = std::array::from_fn(|r| bytes8(a[r].add(p)));
+                for rb in 0..RB {
+                    let wv = _mm256_loadu_ps(w.add(rb * k + p));
+                    for ra in 0..RA {
+                        acc[ra][rb] = _mm256_fmadd_ps(av[ra], wv, acc[ra][rb]);
+                    }
+                }
+                p += 8;
+            }
+            let mut out = [[0.0f32; RB]; RA];
+            for ra in 0..RA {
+                for rb in 0..RB {
+                    let mut s = hsum(acc[ra][rb]);
+                    for q in body..k {
+                        s = (*a[ra].add(q) as f32).mul_add(*w.add(rb * k + q), s);
+                    }
+                    out[ra][rb] = s;
+                }
+            }
+            out
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn nt_u8_rows<const RA: usize>(
+        x: &[&[u8]],
+        w: &[f32],
+        k: usize,
+        out: &mut [f32],
+        n: usize,
+        i: usize,
+    ) {
+        let a: [*const u8; RA] = std::array::from_fn(|r| x[i + r].as_ptr());
+        let mut j = 0;
+        while j < n {
+            macro_rules! tile {
+                ($rb:literal) => {{
+                    // SAFETY: rows i..i+RA of x hold k bytes and rows j..j+$rb of w exist
+                    // (the caller's assert and the loop bounds); AVX2 + FMA are enabled.
+                    let t = unsafe { dot_tile_u8::<RA, $rb>(a, w.as_ptr().add(j * k), k) };
+                    for ra in 0..RA {
+                        out[(i + ra) * n + j..(i + ra) * n + j + $rb].copy_from_slice(&t[ra]);
+                    }
+                    j += $rb;
+                }};
+            }
+            match n - j {
+                5.. => tile!(5),
+                4 => tile!(4),
+                3 => tile!(3),
+                2 => tile!(2),
+                _ => tile!(1),
+            }
+        }
+    }
+
+    /// # Safety
+    /// The processor must support AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn nt_u8(x: &[&[u8]], w: &[f32], k: usize, out: &mut [f32], n: usize) {
+        let m = x.len();
+        assert!(out.len() == m * n && w.len() == n * k && x.iter().all(|r| r.len() == k));
+        let mut i = 0;
+        // SAFETY: the assert above pins the shapes the row tiles read.
+        unsafe {
+            while i + 2 <= m {
+                for r in x[i + 2..m.min(i + 4)].iter() {
+                    prefetch_row(r);
+                }
+                nt_u8_rows::<2>(x, w, k, out, n, i);
+                i += 2;
+            }
+            if i < m {
+                nt_u8_rows::<1>(x, w, k, out, n, i);
+            }
+        }
+    }
+
+    /// # Safety
+    /// The processor must support AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn tn_u8(
+        d: &[f32],
+        n: usize,
+        x: &[&[u8]],
+        cols: std::ops::Range<usize>,
+        scale: &[f32],
+        out: &mut [f32],
+    ) {
+        let m = x.len();
+        let k = scale.len();
+        assert!(
+            d.len() == m * n
+                && cols.end <= k
+                && out.len() == n * cols.len()
+                && x.iter().all(|r| r.len() == k)
+        );
+        let stride = cols.len();
+        let dp = d.as_ptr();
+        let mut c = cols.start;
+        // Sixteen columns against up to five outputs: ten accumulators, and each byte converted
+        // once per five outputs.
+        while c + 16 <= cols.end {
+            let mut j = 0;
+            while j < n {
+                let rj = (n - j).min(5);
+                // SAFETY: rows 0..m of d and x, columns c..c+16 <= k and outputs j..j+rj <= n
+                // are in bounds by the assert above.
+                unsafe {
+                    let mut acc = [[_mm256_setzero_ps(); 2]; 5];
+                    for (i, row) in x.iter().enumerate() {
+                        let x0 = bytes8(row.as_ptr().add(c));
+                        let x1 = bytes8(row.as_ptr().add(c + 8));
+                        for q in 0..5 {
+                            if q < rj {
+                                let dq = _mm256_broadcast_ss(&*dp.add(i * n + j + q));
+                                acc[q][0] = _mm256_fmadd_ps(dq, x0, acc[q][0]);
+                                acc[q][1] = _mm256_fmadd_ps(dq, x1, acc[q][1]);
+                            }
+                        }
+                    }
+                    let s0 = _mm256_loadu_ps(scale.as_ptr().add(c));
+                    let s1 = _mm256_loadu_ps(scale.as_ptr().add(c + 8));
+                    for q in 0..rj {
+                        let o = out.as_mut_ptr().add((j + q) * stride + (c - cols.start));
+                        _mm256_storeu_ps(o, _mm256_mul_ps(acc[q][0], s0));
+                        _mm256_storeu_ps(o.add(8), _mm256_mul_ps(acc[q][1], s1));
+                    }
+                }
+                j += rj;
+            }
+            c += 16;
+        }
+        for c in c..cols.end {
+            for j in 0..n {
+                let mut s = 0.0f32;
+                for (i, row) in x.iter().enumerate() {
+                    s = d[i * n + j].mul_add(row[c] as f32, s);
+                }
+                out[j * stride + (c - cols.start)] = s * scale[c];
+            }
+        }
+    }
+
     pub(super) fn has_avx2_fma() -> bool {
         use std::sync::OnceLock;
         static HAS: OnceLock<bool> = OnceLock::new();
@@ -394,6 +615,38 @@ pub(crate) fn thin_tn(
     tn_generic(d, n, x, k, cols, out)
 }
 
+/// `out (m x n) = x · wᵀ` where `x` holds `m` rows of `k` bytes and `w` is `n x k`.
+pub(crate) fn thin_nt_u8(x: &[&[u8]], w: &[f32], k: usize, out: &mut [f32], n: usize) {
+    debug_assert_eq!(out.len(), x.len() * n);
+    #[cfg(target_arch = "x86_64")]
+    if x86::has_avx2_fma() {
+        // SAFETY: the features were detected on this processor.
+        unsafe { x86::nt_u8(x, w, k, out, n) };
+        return;
+    }
+    nt_u8_generic(x, w, k, out, n)
+}
+
+/// `out[j][c - cols.start] = scale[c] · Σ_i d[i][j] · x[i][c]`, where `d` is `m x n` and `x`
+/// holds `m` rows of `scale.len()` bytes.
+pub(crate) fn thin_tn_u8(
+    d: &[f32],
+    n: usize,
+    x: &[&[u8]],
+    cols: std::ops::Range<usize>,
+    scale: &[f32],
+    out: &mut [f32],
+) {
+    debug_assert_eq!(out.len(), n * cols.len());
+    #[cfg(target_arch = "x86_64")]
+    if x86::has_avx2_fma() {
+        // SAFETY: the features were detected on this processor.
+        unsafe { x86::tn_u8(d, n, x, cols, scale, out) };
+        return;
+    }
+    tn_u8_generic(d, n, x, cols, scale, out)
+}
+
 #[cfg(test)]
 mod tests {
     //! The portable kernels, which the dispatch skips on an AVX2 machine, against the oracle.
@@ -423,6 +676,31 @@ mod tests {
             tn_generic(d.as_slice(), n, a.as_slice(), k, 0..k, &mut g);
             let want = reference::gemm(&d, Trans::Yes, &a, Trans::No);
             prop_assert!(g.iter().zip(want.as_slice()).all(|(x, y)| (x - y).abs() < 1e-4));
+        }
+        #[test]
+        fn portable_u8_kernels_match_reference(m in 1usize..7, k in 1usize..70, n in 1usize..13, seed in 0u32..50) {
+            let bytes: Vec<Vec<u8>> = (0..m)
+                .map(|i| (0..k).map(|c| ((i * 37 + c * 11 + seed as usize) % 256) as u8).collect())
+                .collect();
+            let rows: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
+            let x = Matrix::from_fn(m, k, |i, c| bytes[i][c] as f32);
+            let w = filled(n, k, seed);
+            let mut out = vec![0.0; m * n];
+            nt_u8_generic(&rows, w.as_slice(), k, &mut out, n);
+            let want = reference::gemm(&x, Trans::No, &w, Trans::Yes);
+            prop_assert!(out.iter().zip(want.as_slice()).all(|(a, b)| (a - b).abs() <= 1e-4 * b.abs().max(1.0)));
+
+            let d = filled(m, n, seed + 2);
+            let scale: Vec<f32> = (0..k).map(|c| 1.0 / (c + 1) as f32).collect();
+            let mut g = vec![0.0; n * k];
+            tn_u8_generic(d.as_slice(), n, &rows, 0..k, &scale, &mut g);
+            let want = reference::gemm(&d, Trans::Yes, &x, Trans::No);
+            for j in 0..n {
+                for c in 0..k {
+                    let (a, b) = (g[j * k + c], want.get(j, c) * scale[c]);
+                    prop_assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{a} vs {b}");
+                }
+            }
         }
     }
 }

@@ -57,4 +57,4 @@ mod source;
 pub use kernels::kernel_isa;
 pub use matrix::{Matrix, MatrixView, ShapeError};
 pub use shape::ImageShape;
-pub use source::BatchSource;
+pub use source::{Affine, BatchSource, ByteRows};

@@ -31,6 +31,21 @@ const PARALLEL_MIN_WORK: usize = 1 << 17;
 
 thread_local! {
     static SPLITS: Cell<u64> = const { Cell::new(0) };
+    static ONE_BLOCK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with every product it makes computed on the calling thread, in one block: for a
+/// caller that splits the work across threads itself (training splits each batch into shards).
+/// The results are the same bits either way.
+pub fn on_this_thread<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            ONE_BLOCK.with(|b| b.set(self.0));
+        }
+    }
+    let _restore = Restore(ONE_BLOCK.with(|b| b.replace(true)));
+    f()
 }
 
 /// How many products called from this thread so far were split into more than one block: took
@@ -43,7 +58,7 @@ pub fn parallel_splits() -> u64 {
 
 /// How many blocks to split `work` multiply-adds over `units` rows or columns into.
 fn blocks(work: usize, units: usize) -> usize {
-    let n = if work < PARALLEL_MIN_WORK {
+    let n = if work < PARALLEL_MIN_WORK || ONE_BLOCK.with(Cell::get) {
         1
     } else {
         rayon::current_num_threads().clamp(1, units.max(1))
@@ -143,7 +158,104 @@ fn tn_thin(a: MatrixView<'_>, b: MatrixView<'_>, out: &mut Matrix) {
             (cols.start, block)
         })
         .collect();
-    let out = out.as_mut_slice();
+    scatter_columns(parts, n, k, out.as_mut_slice());
+}
+
+/// Asks the processor to bring `rows` towards its caches, without waiting for them: a training
+/// loop calls it for the next batch's rows, which it reads in shuffled order from a dataset far
+/// larger than the caches, so that their misses overlap the current batch's work. A hint only:
+/// it never faults and changes no result; a no-op off x86-64.
+pub fn prefetch_rows(rows: &[&[u8]]) {
+    #[cfg(target_arch = "x86_64")]
+    for row in rows {
+        for line in row.chunks(64) {
+            // SAFETY: a prefetch never faults, whatever the address; SSE is part of x86-64.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(
+                    line.as_ptr().cast(),
+                )
+            };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = rows;
+}
+
+/// `out = x · wᵀ` for `x` given as rows of bytes (each `w.cols()` long) and `w` as `n x k`:
+/// a first layer's forward pass on u8 pixels read in place, with the pixel scaling folded into
+/// `w` beforehand. Every product is exact in `f32` (a byte is an integer), so this is the same
+/// product as on the bytes converted to `f32`, up to the order of the sums.
+///
+/// # Panics
+/// If a row is not `w.cols()` long or `out` is not `x.len() x w.rows()`.
+#[track_caller]
+pub fn gemm_u8_nt(x: &[&[u8]], w: MatrixView<'_>, out: &mut Matrix) {
+    let (m, k, n) = (x.len(), w.cols(), w.rows());
+    assert!(
+        out.shape() == (m, n) && x.iter().all(|r| r.len() == k),
+        "gemm_u8_nt: {m} byte rows for a {n}x{k} w, out is {}x{}",
+        out.rows(),
+        out.cols()
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    let nblocks = blocks(m * n * k, m);
+    let w = w.as_slice();
+    if nblocks == 1 {
+        kernels::thin_nt_u8(x, w, k, out.as_mut_slice(), n);
+        return;
+    }
+    let rows_per = m.div_ceil(nblocks);
+    out.as_mut_slice()
+        .par_chunks_mut(rows_per * n)
+        .enumerate()
+        .for_each(|(c, o)| {
+            let r0 = c * rows_per;
+            kernels::thin_nt_u8(&x[r0..r0 + o.len() / n], w, k, o, n);
+        });
+}
+
+/// `out[j][c] = scale[c] · Σ_i d[i][j] · x[i][c]`: a first layer's weight gradient on u8 pixels
+/// read in place, `dᵀ · x` with each column of the result scaled. `d` is `m x n`, `x` holds `m`
+/// rows of `scale.len()` bytes, `out` is `n x scale.len()`.
+///
+/// # Panics
+/// If the shapes disagree.
+#[track_caller]
+pub fn gemm_u8_tn_scaled(d: MatrixView<'_>, x: &[&[u8]], scale: &[f32], out: &mut Matrix) {
+    let (m, n, k) = (d.rows(), d.cols(), scale.len());
+    assert!(
+        x.len() == m && out.shape() == (n, k) && x.iter().all(|r| r.len() == k),
+        "gemm_u8_tn_scaled: d is {m}x{n}, {} byte rows, {k} factors, out is {}x{}",
+        x.len(),
+        out.rows(),
+        out.cols()
+    );
+    if n == 0 || k == 0 {
+        return;
+    }
+    let nblocks = blocks(m * n * k, k.div_ceil(64));
+    let d = d.as_slice();
+    if nblocks == 1 {
+        kernels::thin_tn_u8(d, n, x, 0..k, scale, out.as_mut_slice());
+        return;
+    }
+    let cols_per = k.div_ceil(nblocks).div_ceil(16) * 16;
+    let parts: Vec<(usize, Vec<f32>)> = (0..k.div_ceil(cols_per))
+        .into_par_iter()
+        .map(|c| {
+            let cols = c * cols_per..((c + 1) * cols_per).min(k);
+            let mut block = vec![0.0; n * cols.len()];
+            kernels::thin_tn_u8(d, n, x, cols.clone(), scale, &mut block);
+            (cols.start, block)
+        })
+        .collect();
+    scatter_columns(parts, n, k, out.as_mut_slice());
+}
+
+/// Copies column blocks `(first column, n x width values)` into the `n x k` matrix `out`.
+fn scatter_columns(parts: Vec<(usize, Vec<f32>)>, n: usize, k: usize, out: &mut [f32]) {
     for (c0, block) in parts {
         let w = block.len() / n;
         for j in 0..n {
@@ -393,6 +505,42 @@ mod tests {
         }
     }
 
+    fn byte_rows(m: usize, k: usize, seed: u32) -> Vec<Vec<u8>> {
+        (0..m)
+            .map(|i| {
+                (0..k)
+                    .map(|c| ((i as u32 * 37 + c as u32 * 11 + seed) % 256) as u8)
+                    .collect()
+            })
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn u8_products_match_the_f32_products(m in 1usize..40, k in 1usize..300, n in 1usize..20, seed: u32) {
+            let bytes = byte_rows(m, k, seed);
+            let rows: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
+            let x = Matrix::from_fn(m, k, |i, c| bytes[i][c] as f32);
+            let w = matrix(n, k, seed);
+            let mut out = Matrix::zeros(m, n);
+            gemm_u8_nt(&rows, w.view(), &mut out);
+            let want = reference::gemm(&x, Trans::No, &w, Trans::Yes);
+            prop_assert!(close(&out, &want, k * 255));
+
+            let d = matrix(m, n, seed.wrapping_add(1));
+            let scale: Vec<f32> = (0..k).map(|c| 1.0 / (c % 7 + 1) as f32).collect();
+            let mut g = Matrix::zeros(n, k);
+            gemm_u8_tn_scaled(d.view(), &rows, &scale, &mut g);
+            let mut want = reference::gemm(&d, Trans::Yes, &x, Trans::No);
+            for j in 0..n {
+                for (c, v) in want.row_mut(j).iter_mut().enumerate() {
+                    *v *= scale[c];
+                }
+            }
+            prop_assert!(close(&g, &want, m * 255));
+        }
+    }
+
     fn bits(m: &Matrix) -> Vec<u32> {
         m.as_slice().iter().map(|v| v.to_bits()).collect()
     }
@@ -403,6 +551,9 @@ mod tests {
         let w = matrix(10, 3072, 12);
         let d = matrix(256, 10, 13);
         let h = matrix(300, 3072, 14);
+        let bytes = byte_rows(256, 3072, 15);
+        let rows: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
+        let scale = vec![1.0 / 255.0; 3072];
         // Each product, and how many of them took the parallel path on this pool.
         let run = || {
             let before = parallel_splits();
@@ -412,7 +563,12 @@ mod tests {
             gemm(d.view(), Trans::Yes, a.view(), Trans::No, &mut g);
             let mut big = Matrix::zeros(256, 300);
             gemm(a.view(), Trans::No, h.view(), Trans::Yes, &mut big);
-            ([bits(&f), bits(&g), bits(&big)], parallel_splits() - before)
+            let mut fu = Matrix::zeros(256, 10);
+            gemm_u8_nt(&rows, w.view(), &mut fu);
+            let mut gu = Matrix::zeros(10, 3072);
+            gemm_u8_tn_scaled(d.view(), &rows, &scale, &mut gu);
+            let products = [bits(&f), bits(&g), bits(&big), bits(&fu), bits(&gu)];
+            (products, parallel_splits() - before)
         };
         let pool = |n| {
             rayon::ThreadPoolBuilder::new()
@@ -424,14 +580,18 @@ mod tests {
         let (four, four_splits) = pool(4).install(run);
         assert_eq!(one_splits, 0, "one thread never splits");
         assert_eq!(
-            four_splits, 3,
-            "all three products ran in parallel on four threads"
+            four_splits, 5,
+            "all five products ran in parallel on four threads"
         );
         // Bit patterns, not `==`: -0.0 == 0.0 and NaN != NaN would hide or invent differences.
-        for (what, (x, y)) in ["forward", "weight gradient", "general product"]
-            .iter()
-            .zip(one.iter().zip(&four))
-        {
+        let names = [
+            "forward",
+            "weight gradient",
+            "general product",
+            "u8 forward",
+            "u8 weight gradient",
+        ];
+        for (what, (x, y)) in names.iter().zip(one.iter().zip(&four)) {
             assert!(x == y, "{what} differs between 1 and 4 threads");
         }
     }

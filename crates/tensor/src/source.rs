@@ -1,6 +1,7 @@
-//! [`BatchSource`]: labelled rows gathered by index into a reused matrix. It lives here, at the
-//! bottom of the graph, so that a dataset reader can implement it and a training loop consume
-//! it without either knowing the other.
+//! [`BatchSource`]: labelled rows gathered by index into a reused matrix, and [`ByteRows`]: the
+//! same rows read in place as bytes, for the kernels that scale them on the fly. They live here,
+//! at the bottom of the graph, so that a dataset reader can implement them and a training loop
+//! consume them without either knowing the other.
 
 use std::ops::Range;
 
@@ -27,6 +28,14 @@ pub trait BatchSource: Sync {
     /// The class label of row `index`.
     fn label(&self, index: usize) -> u8;
 
+    /// The same rows as stored bytes with the map to their values, when the source holds bytes.
+    /// Training then reads them in place through the u8 kernels ([`crate::ops::gemm_u8_nt`]),
+    /// so a batch is never written out as `f32`. `None` (the default) makes training call
+    /// [`fill`](Self::fill) instead.
+    fn as_bytes(&self) -> Option<&dyn ByteRows> {
+        None
+    }
+
     /// Rows `range` as a new matrix (for evaluation, where a batch is made once).
     ///
     /// # Panics
@@ -42,4 +51,77 @@ pub trait BatchSource: Sync {
         self.fill(&idx, &mut m);
         m
     }
+}
+
+/// The map from a stored byte `u` in column `c` to the value a model sees:
+/// `scale[c] * u + offset[c]`. Any per-channel scaling of u8 pixels (`u / 255`, centring,
+/// standardising) is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Affine {
+    scale: Vec<f32>,
+    offset: Vec<f32>,
+    any_offset: bool,
+}
+
+impl Affine {
+    /// The map with these per-column factors and offsets.
+    ///
+    /// # Panics
+    /// If the two lengths differ.
+    #[track_caller]
+    pub fn new(scale: Vec<f32>, offset: Vec<f32>) -> Self {
+        assert_eq!(
+            scale.len(),
+            offset.len(),
+            "Affine: {} factors and {} offsets",
+            scale.len(),
+            offset.len()
+        );
+        let any_offset = offset.iter().any(|&o| o != 0.0);
+        Affine {
+            scale,
+            offset,
+            any_offset,
+        }
+    }
+
+    /// Columns.
+    pub fn len(&self) -> usize {
+        self.scale.len()
+    }
+
+    /// True for a map of no columns.
+    pub fn is_empty(&self) -> bool {
+        self.scale.is_empty()
+    }
+
+    /// The factor of each column.
+    pub fn scale(&self) -> &[f32] {
+        &self.scale
+    }
+
+    /// The offset of each column.
+    pub fn offset(&self) -> &[f32] {
+        &self.offset
+    }
+
+    /// Whether any offset is non-zero (`u / 255` has none, and skips the work offsets cost).
+    pub fn has_offset(&self) -> bool {
+        self.any_offset
+    }
+
+    /// The value of byte `u` in column `c`.
+    pub fn apply(&self, c: usize, u: u8) -> f32 {
+        self.scale[c].mul_add(u as f32, self.offset[c])
+    }
+}
+
+/// Rows of bytes readable in place, with the [`Affine`] map to their values: what
+/// [`BatchSource::as_bytes`] hands to training.
+pub trait ByteRows: Sync {
+    /// Row `index`: exactly as many bytes as the map has columns.
+    fn byte_row(&self, index: usize) -> &[u8];
+
+    /// How a byte becomes a value, per column.
+    fn affine(&self) -> &Affine;
 }
