@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::{DataDir, predict};
 use crate::error::ExperimentError;
 use crate::io::write_atomic;
+use crate::limits::{Limits, Workload};
 use crate::spec::{DataKind, NetworkId};
 
 /// The peers' shared loader and reporter, and the two peers.
@@ -31,7 +32,11 @@ pub const PEER_SCRIPTS: [(&str, &str); 2] =
     [("numpy", "numpy_sgd.py"), ("pytorch", "torch_sgd.py")];
 
 /// The bar: each peer's median epoch divided by ours must reach this.
-pub const BARS: [(&str, f64); 2] = [("numpy", 2.0), ("pytorch", 5.0)];
+pub const BARS: [(&str, f64); 2] = [("numpy", 3.0), ("pytorch", 6.0)];
+
+/// The bar against the machine: our median epoch may take at most this many times the epoch's
+/// limit (the larger of its compute and bandwidth bounds, [`Workload::limit`]).
+pub const LIMIT_BAR: f64 = 3.0;
 
 /// What every implementation trains, for one network: the chapter network's data and shape
 /// under the comparison's optimiser (plain SGD, so that every peer computes the same update).
@@ -193,6 +198,8 @@ pub fn peak_rss_mib() -> f64 {
 pub struct Comparison {
     /// Epochs per implementation and network.
     pub epochs: usize,
+    /// This machine's peaks, measured before the networks ran.
+    pub limits: Option<Limits>,
     /// One row per network, in the chapter's order.
     pub rows: Vec<Row>,
 }
@@ -202,6 +209,8 @@ pub struct Comparison {
 pub struct Row {
     /// The chapter network's id.
     pub network: String,
+    /// What one epoch of it must compute and read.
+    pub workload: Option<Workload>,
     /// What each implementation that ran measured.
     pub results: Vec<BenchResult>,
     /// Implementations that did not run or gave no timing, with the reason.
@@ -211,6 +220,14 @@ pub struct Row {
 impl Row {
     fn get(&self, name: &str) -> Option<&BenchResult> {
         self.results.iter().find(|r| r.r#impl == name)
+    }
+
+    /// Our median epoch over the epoch's limit on a machine with `limits`, and which bound
+    /// the limit is, when both are known.
+    pub fn from_limit(&self, limits: Option<&Limits>) -> Option<(f64, &'static str)> {
+        let ours = self.get("ours")?.median_seconds()?;
+        let (limit, which) = self.workload?.limit(limits?);
+        (limit > 0.0).then(|| (ours / limit, which))
     }
 
     /// A peer's median epoch over ours, when both were measured.
@@ -272,6 +289,19 @@ impl Comparison {
             }
             missing.push(what);
         }
+        if self.limits.is_none() {
+            missing.push("the machine's limits were not measured".into());
+        }
+        for row in &self.rows {
+            match row.from_limit(self.limits.as_ref()) {
+                Some((r, _)) if r <= LIMIT_BAR => {}
+                Some((r, _)) => misses.push((row.network.clone(), "the limit".into(), r)),
+                None if self.limits.is_some() => {
+                    missing.push(format!("no limit for {}", row.network));
+                }
+                None => {}
+            }
+        }
         if !missing.is_empty() {
             Verdict::NotJudged(missing)
         } else if misses.is_empty() {
@@ -285,14 +315,31 @@ impl Comparison {
     /// ratios, and the verdict line.
     pub fn table(&self) -> String {
         let mut s = format!(
-            "per epoch (median of {}), held-out accuracy after {} epochs, peak RSS; our kernels: {}\n\n",
+            "per epoch (median of {}), held-out accuracy after {} epochs, peak RSS; our kernels: {}\n",
             self.epochs,
             self.epochs,
             tensor::kernel_isa()
         );
+        match &self.limits {
+            Some(l) => {
+                s += &format!(
+                    "this machine, {} threads: sgemm {:.1} GFLOP/s, read {:.1} GB/s; an epoch's limit is its flops or its pixel bytes over these, whichever takes longer\n\n",
+                    l.threads, l.sgemm_gflops, l.read_gbps
+                )
+            }
+            None => s += "this machine's limits: not measured\n\n",
+        }
         s += &format!(
-            "{:<14} {:>22} {:>22} {:>22} {:>9} {:>9}\n",
-            "network", "ours", "numpy", "pytorch", "vs numpy", "vs torch"
+            "{:<14} {:>22} {:>22} {:>22} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
+            "network",
+            "ours",
+            "numpy",
+            "pytorch",
+            "vs numpy",
+            "vs torch",
+            "compute",
+            "bandwidth",
+            "x limit"
         );
         for row in &self.rows {
             let cell = |name: &str| {
@@ -306,14 +353,24 @@ impl Comparison {
                 })
             };
             let ratio = |p: &str| row.ratio(p).map_or("-".into(), |r| format!("{r:.1}x"));
+            let bound = |f: fn(&Workload, &Limits) -> f64| match (&row.workload, &self.limits) {
+                (Some(w), Some(l)) => format!("{:.1} ms", 1000.0 * f(w, l)),
+                _ => "-".into(),
+            };
+            let from_limit = row
+                .from_limit(self.limits.as_ref())
+                .map_or("-".into(), |(r, _)| format!("{r:.1}x"));
             s += &format!(
-                "{:<14} {:>22} {:>22} {:>22} {:>9} {:>9}\n",
+                "{:<14} {:>22} {:>22} {:>22} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
                 row.network,
                 cell("ours"),
                 cell("numpy"),
                 cell("pytorch"),
                 ratio("numpy"),
-                ratio("pytorch")
+                ratio("pytorch"),
+                bound(Workload::compute_seconds),
+                bound(Workload::bandwidth_seconds),
+                from_limit
             );
         }
         let bars = BARS
@@ -321,7 +378,7 @@ impl Comparison {
             .map(|(p, b)| format!(">= {b}x faster than {p}"))
             .collect::<Vec<_>>()
             .join(" and ");
-        s += &format!("\nbar: {bars} per epoch: ");
+        s += &format!("\nbar: {bars}, within {LIMIT_BAR}x of the limit, per epoch: ");
         s += &match self.verdict() {
             Verdict::Met => "met\n".to_string(),
             Verdict::NotMet(m) => {
@@ -402,6 +459,8 @@ pub fn compare(
     epochs: usize,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Comparison, ExperimentError> {
+    progress("measuring this machine's limits");
+    let limits = crate::limits::measure();
     let mut rows = Vec::new();
     for &id in networks {
         let protocol = Protocol::for_network(id, epochs);
@@ -421,8 +480,19 @@ pub fn compare(
         let ours = parse_result(&out).map_err(|why| {
             ExperimentError::Bench(format!("ours on {}: {why}", protocol.network))
         })?;
+        let inputs = match id.spec().data {
+            DataKind::Cifar10 => 3072,
+            _ => 784,
+        };
+        let mut widths = protocol.hidden.clone();
+        widths.push(protocol.classes);
         let mut row = Row {
             network: protocol.network.clone(),
+            workload: Some(Workload::dense(
+                protocol.train[1] - protocol.train[0],
+                inputs,
+                &widths,
+            )),
             results: vec![ours],
             missing: Vec::new(),
         };
@@ -453,7 +523,11 @@ pub fn compare(
         }
         rows.push(row);
     }
-    Ok(Comparison { epochs, rows })
+    Ok(Comparison {
+        epochs,
+        limits: Some(limits),
+        rows,
+    })
 }
 
 /// The last JSON line of a child's standard output, or why there is none.
@@ -493,13 +567,26 @@ mod tests {
     fn row(results: Vec<BenchResult>) -> Row {
         Row {
             network: "mnist-1layer".into(),
+            // 1 GFLOP at 100 GFLOP/s: a 10 ms limit, which the 10 ms of `fast` is within.
+            workload: Some(Workload {
+                flops: 1e9,
+                bytes: 1e6,
+            }),
             results,
             missing: Vec::new(),
         }
     }
 
     fn check(rows: Vec<Row>, expect: &str) {
-        let c = Comparison { epochs: 3, rows };
+        let c = Comparison {
+            epochs: 3,
+            limits: Some(Limits {
+                sgemm_gflops: 100.0,
+                read_gbps: 10.0,
+                threads: 2,
+            }),
+            rows,
+        };
         let v = match c.verdict() {
             Verdict::Met => "met".to_string(),
             Verdict::NotMet(m) => format!("not met {}", m.len()),
@@ -519,11 +606,11 @@ mod tests {
     #[test]
     fn verdicts_need_every_measurement() {
         let fast = || result("ours", &[10.0, 11.0, 9.0]);
-        // numpy 2.5x, torch 6x: met.
+        // numpy 3.5x, torch 6x, at the limit: met.
         check(
             vec![row(vec![
                 fast(),
-                result("numpy", &[25.0]),
+                result("numpy", &[35.0]),
                 result("pytorch", &[60.0]),
             ])],
             "met",
@@ -532,8 +619,17 @@ mod tests {
         check(
             vec![row(vec![
                 fast(),
-                result("numpy", &[25.0]),
+                result("numpy", &[35.0]),
                 result("pytorch", &[40.0]),
+            ])],
+            "not met 1",
+        );
+        // 4x the limit: not met.
+        check(
+            vec![row(vec![
+                result("ours", &[40.0]),
+                result("numpy", &[140.0]),
+                result("pytorch", &[240.0]),
             ])],
             "not met 1",
         );
@@ -548,6 +644,17 @@ mod tests {
             ])],
             "not judged 1",
         );
+        // Without the machine's limits there is no verdict either.
+        let c = Comparison {
+            epochs: 3,
+            limits: None,
+            rows: vec![row(vec![
+                fast(),
+                result("numpy", &[35.0]),
+                result("pytorch", &[60.0]),
+            ])],
+        };
+        assert!(matches!(c.verdict(), Verdict::NotJudged(w) if w.len() == 1));
         // Nothing measured at all.
         check(vec![], "not judged 1");
     }

@@ -145,6 +145,21 @@ enum Command {
         /// The two convolutional networks of claim 10 against PyTorch instead (default 5 epochs).
         #[arg(long)]
         conv: bool,
+        /// Print the whole comparison as JSON on standard output (the table goes to standard
+        /// error).
+        #[arg(long)]
+        json: bool,
+        /// The cost curve instead: one epoch of 784-10 on synthetic IDX sets of 60k, 600k and
+        /// 2.4M images (about 2 GB, written to a temporary folder and deleted after).
+        #[arg(long, conflicts_with_all = ["conv", "skip_peers"])]
+        scale: bool,
+    },
+    /// One size of `bench --scale`, in a process of its own; prints one JSON line.
+    #[command(hide = true)]
+    BenchScaleOne {
+        /// The IDX folder.
+        #[arg(long)]
+        dir: PathBuf,
     },
     /// One network of the speed comparison, ours only, in a process of its own; prints one
     /// JSON line (run by `bench`).
@@ -438,8 +453,16 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             offline,
             venv,
             conv,
+            json,
+            scale,
         } => {
+            if scale {
+                return bench_scale(json);
+            }
             let data_dir = DataDir::resolve(data_dir.as_deref(), &working_dir());
+            // The peers run from their own directory: a relative venv path would not resolve
+            // there.
+            let venv = std::path::absolute(&venv).context("resolving --venv")?;
             if conv {
                 return bench_conv(data_dir, epochs, skip_peers, offline, &venv);
             }
@@ -459,13 +482,23 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let cmp = bench::compare(&setup, &NetworkId::ALL, epochs as usize, &mut |m| {
                 eprintln!("{m}")
             })?;
-            print!("\n{}", cmp.table());
+            if json {
+                eprint!("\n{}", cmp.table());
+                println!("{}", serde_json::to_string_pretty(&cmp)?);
+            } else {
+                print!("\n{}", cmp.table());
+            }
             Ok(match cmp.verdict() {
                 bench::Verdict::Met => ExitCode::SUCCESS,
                 // Measuring ours alone was asked for: there is nothing to judge.
                 bench::Verdict::NotJudged(_) if skip_peers => ExitCode::SUCCESS,
                 _ => ExitCode::from(1),
             })
+        }
+        Command::BenchScaleOne { dir } => {
+            let r = experiments::scale::time_one(&dir)?;
+            println!("{}", serde_json::to_string(&r)?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::BenchConvEpochs { data_dir, protocol } => {
             let protocol: experiments::bench_conv::ConvProtocol =
@@ -686,6 +719,51 @@ impl FetchDisplay {
 
 /// Figures, summaries, `reproduce.json` and `index.html` of a chapter run.
 /// `bench --conv`: the claim-10 networks against PyTorch.
+/// `bench --scale`: each size written, timed in a child process, and deleted before the next.
+fn bench_scale(json: bool) -> Result<ExitCode> {
+    use experiments::scale;
+    let me = std::env::current_exe().context("finding this binary")?;
+    let tmp = tempfile::Builder::new()
+        .prefix("ml4a-scale-")
+        .tempdir()
+        .context("creating a temporary folder")?;
+    let mut results = Vec::new();
+    for n in scale::SIZES {
+        let dir = tmp.path().join(n.to_string());
+        eprintln!("scale: writing {n} images to {}", dir.display());
+        scale::write_synthetic(&dir, n)?;
+        eprintln!("scale: one epoch of 784-10 on {n} images");
+        let out = std::process::Command::new(&me)
+            .arg("bench-scale-one")
+            .arg("--dir")
+            .arg(&dir)
+            .output()
+            .context("running the scale child")?;
+        std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text.lines().rev().find(|l| l.starts_with('{'));
+        match (out.status.success(), line) {
+            (true, Some(line)) => results.push(serde_json::from_str::<scale::ScaleResult>(line)?),
+            _ => anyhow::bail!(
+                "the scale run on {n} images failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        }
+    }
+    let (ok, table) = scale::table(&results);
+    if json {
+        eprint!("\n{table}");
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        print!("\n{table}");
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 fn bench_conv(
     data_dir: DataDir,
     epochs: u64,
@@ -695,8 +773,6 @@ fn bench_conv(
 ) -> Result<ExitCode> {
     use experiments::bench_conv;
     use experiments::convnet::ConvNetId;
-    // The peers run from their own directory: a relative venv path would not resolve there.
-    let venv = &std::path::absolute(venv).context("resolving --venv")?;
     let kinds: Vec<DataKind> = ConvNetId::ALL.iter().map(|i| i.spec().data).collect();
     ensure(&data_dir, &kinds, &FetchPolicy::from_env(offline)?)?;
     let python = if skip_peers {
@@ -722,17 +798,50 @@ fn bench_conv(
 
 fn write_outputs(run: &Results, out: &Path) -> Result<Reproduce> {
     let start = std::time::Instant::now();
-    let written = figures::write_chapter(run, &out.join("figures"))?;
-    report::write_summaries(run, out)?;
-    experiments::demos::write(run, out)?;
-    let sweeps = claim_sweeps(run, &out.join("models"))?;
-    let measuring = std::time::Instant::now();
-    let claims = experiments::claims::write_all(run, &sweeps, &out.join("figures"))?;
-    eprintln!(
-        "claims measured and drawn in {:.1} s",
-        measuring.elapsed().as_secs_f64()
+    let timed = |f: &dyn Fn() -> Result<()>| -> Result<f64> {
+        let t = std::time::Instant::now();
+        f()?;
+        Ok(t.elapsed().as_secs_f64())
+    };
+    // The figures, the summaries, the demos and the claims write separate files from the same
+    // finished networks: they run side by side. Each is deterministic on its own, so the bytes
+    // do not depend on which finishes first.
+    let mut written = Vec::new();
+    let mut outcome = None;
+    let (left, right) = rayon::join(
+        || -> Result<(f64, f64, f64, f64)> {
+            let t = std::time::Instant::now();
+            written = figures::write_chapter(run, &out.join("figures"))?;
+            let f = t.elapsed().as_secs_f64();
+            let s = timed(&|| Ok(report::write_summaries(run, out)?))?;
+            let t = std::time::Instant::now();
+            let sweeps = claim_sweeps(run, &out.join("models"))?;
+            let sw = t.elapsed().as_secs_f64();
+            let t = std::time::Instant::now();
+            let claims = experiments::claims::write_all(run, &sweeps, &out.join("figures"))?;
+            let c = t.elapsed().as_secs_f64();
+            outcome = Some((sweeps, claims));
+            Ok((f, s, sw, c))
+        },
+        || {
+            timed(&|| {
+                experiments::demos::write(run, out)
+                    .map(drop)
+                    .map_err(Into::into)
+            })
+        },
     );
-    let mut r = report::reproduce(run, run.total_seconds + start.elapsed().as_secs_f64());
+    let (figures_seconds, summaries_seconds, sweeps_seconds, claims_seconds) = left?;
+    let demos_seconds = right?;
+    let (sweeps, claims) = outcome.expect("set when the claims branch succeeded");
+    eprintln!("claims measured and drawn in {claims_seconds:.1} s");
+    let mut phase = std::time::Instant::now();
+    let mut lap = || {
+        let s = phase.elapsed().as_secs_f64();
+        phase = std::time::Instant::now();
+        s
+    };
+    let mut r = report::reproduce(run, 0.0);
     r.claims = claims.claims;
     // Claim 10 only from cached convolutional nets: reproduce never trains them.
     r.claim10 = experiments::convnet::claim10(run, &out.join("models"), out)?;
@@ -742,9 +851,28 @@ fn write_outputs(run: &Results, out: &Path) -> Result<Reproduce> {
             println!("claim 10: not measured; `cargo xtask convnet` trains the convolutional nets")
         }
     }
-    experiments::io::write_json(&out.join("reproduce.json"), &r)?;
     let extra = experiments::claims::html(&r.claims, &claims.unit_figures);
+    r.timings = report::Timings {
+        networks_seconds: run.total_seconds,
+        training_seconds: run
+            .outcomes
+            .iter()
+            .filter(|o| !o.trained.from_cache)
+            .map(|o| o.trained.train_seconds)
+            .sum(),
+        figures_seconds,
+        summaries_seconds,
+        demos_seconds,
+        sweeps_seconds,
+        sweeps_from_scratch_seconds: sweeps.values().flatten().map(|p| p.train_seconds).sum(),
+        claims_seconds,
+        report_seconds: 0.0,
+    };
+    // The report states the total, so its own time is measured up to here.
+    r.timings.report_seconds = lap();
+    r.total_seconds = run.total_seconds + start.elapsed().as_secs_f64();
     report::write_index_with(run, &r, out, &report::chapter_figures(&written), &extra)?;
+    experiments::io::write_json(&out.join("reproduce.json"), &r)?;
     Ok(r)
 }
 

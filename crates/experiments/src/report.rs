@@ -58,6 +58,34 @@ pub struct Reproduce {
     /// Claim 10, when the convolutional nets are cached (`cargo xtask convnet`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim10: Option<crate::convnet::Claim10>,
+    /// Where the run's time went.
+    #[serde(default)]
+    pub timings: Timings,
+}
+
+/// Where a run's wall time went, in seconds, phase by phase. Every key ends in `seconds` so
+/// that a comparison of two runs can drop them all.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// Loading the data, training (or loading from the cache) and evaluating every network.
+    pub networks_seconds: f64,
+    /// Of which training, summed over the networks trained in this run (0 when all cached).
+    pub training_seconds: f64,
+    /// The chapter's figures (PNG and SVG).
+    pub figures_seconds: f64,
+    /// The summaries (`run.json` per network, `summary.json`, `summary.csv`).
+    pub summaries_seconds: f64,
+    /// The HTML demos.
+    pub demos_seconds: f64,
+    /// Obtaining the width and depth sweeps (a lookup when cached).
+    pub sweeps_seconds: f64,
+    /// What the sweeps took to train when they were trained, cached or now: every point's
+    /// training time summed.
+    pub sweeps_from_scratch_seconds: f64,
+    /// Measuring and drawing the claims.
+    pub claims_seconds: f64,
+    /// Claim 10 from the cached convolutional nets, and the report page.
+    pub report_seconds: f64,
 }
 
 impl Reproduce {
@@ -106,6 +134,7 @@ pub fn reproduce(run: &Results, total_seconds: f64) -> Reproduce {
         total_seconds,
         claims: Vec::new(),
         claim10: None,
+        timings: Timings::default(),
     }
 }
 
@@ -172,7 +201,25 @@ pub fn table(r: &Reproduce, kind: RunKind) -> String {
     if kind == RunKind::Chapter {
         let _ = writeln!(s, "{}", chapter_line());
     }
-    let _ = writeln!(s, "total {:.1} s", r.total_seconds);
+    let t = &r.timings;
+    if t.networks_seconds > 0.0 {
+        let _ = writeln!(
+            s,
+            "total {:.1} s: networks {:.1} (training {:.1}), figures {:.2}, summaries {:.2}, demos {:.2}, sweeps {:.2} ({:.1} from scratch), claims {:.2}, report {:.2}",
+            r.total_seconds,
+            t.networks_seconds,
+            t.training_seconds,
+            t.figures_seconds,
+            t.summaries_seconds,
+            t.demos_seconds,
+            t.sweeps_seconds,
+            t.sweeps_from_scratch_seconds,
+            t.claims_seconds,
+            t.report_seconds
+        );
+    } else {
+        let _ = writeln!(s, "total {:.1} s", r.total_seconds);
+    }
     s
 }
 

@@ -141,8 +141,14 @@ pub fn train(
     let mut opt = Sgd::new(config.sgd);
     let b = config.batch_size.min(n.max(1));
     // A source of bytes is read in place: the first layer's kernels scale the pixels on the
-    // fly, so a batch is never written out as f32. Any other source fills a batch matrix.
-    let bytes = data.as_bytes();
+    // fly, so a batch is never written out as f32. Any other source, or a first layer too wide
+    // for those thin kernels (a packed product wins there), fills each shard's rows as f32.
+    let thin = model
+        .architecture()
+        .layers
+        .first()
+        .is_some_and(|l| l.units <= BYTES_MAX_UNITS);
+    let bytes = data.as_bytes().filter(|_| thin);
     if let Some(src) = bytes
         && src.affine().len() != data.dim()
     {
@@ -160,6 +166,14 @@ pub fn train(
                 ws: Workspace::new(model.architecture(), b.div_ceil(shards)),
                 stats: BatchStats::default(),
                 next: Vec::with_capacity(b),
+                x: Matrix::zeros(
+                    if bytes.is_some() {
+                        0
+                    } else {
+                        b.div_ceil(shards)
+                    },
+                    data.dim(),
+                ),
             })
         })
         .collect();
@@ -205,6 +219,10 @@ pub fn train(
 /// the same on any number of them.
 const SHARDS: usize = 2;
 
+/// The widest first layer that reads bytes in place: tensor's thin kernels take outputs up to
+/// this wide, and beyond it the packed product on `f32` is faster.
+const BYTES_MAX_UNITS: usize = 16;
+
 /// Below this many multiply-adds in the first layer (rows x inputs x units) a batch is one shard:
 /// meeting another thread would cost more than the work.
 const SHARD_MIN_WORK: usize = 1 << 16;
@@ -241,6 +259,8 @@ struct Shard<'d> {
     stats: BatchStats,
     /// The shard's rows of the next batch, prefetched.
     next: Vec<&'d [u8]>,
+    /// The shard's rows as values, when they are not read in place.
+    x: Matrix,
 }
 
 /// The batch every thread of the team reads: its labels and rows, as bytes in place or filled.
@@ -248,8 +268,8 @@ struct Batch<'d> {
     /// Which batch of the epoch.
     index: usize,
     labels: Vec<u8>,
+    /// The rows in place, when the source's bytes are read directly.
     rows: Vec<&'d [u8]>,
-    x: Matrix,
 }
 
 /// One epoch's work, shared by the team.
@@ -269,12 +289,10 @@ impl<'d> Epoch<'_, 'd> {
     /// steps the optimiser. Returns the summed loss and the correct count.
     fn train(&self, model: &mut Mlp, opt: &mut Sgd) -> Result<(f64, usize), TrainError> {
         let b = self.batches.first().map_or(0, |c| c.len());
-        let filled_rows = if self.bytes.is_some() { 0 } else { b };
         let batch = RwLock::new(Batch {
             index: 0,
             labels: Vec::with_capacity(b),
             rows: Vec::with_capacity(b),
-            x: Matrix::zeros(filled_rows, self.data.dim()),
         });
         let model = RwLock::new(model);
         let barrier = SpinBarrier::new(self.threads);
@@ -317,12 +335,9 @@ impl<'d> Epoch<'_, 'd> {
                 bt.index = index;
                 bt.labels.clear();
                 bt.labels.extend(idx.iter().map(|&i| self.data.label(i)));
-                match self.bytes {
-                    Some(src) => {
-                        bt.rows.clear();
-                        bt.rows.extend(idx.iter().map(|&i| src.byte_row(i)));
-                    }
-                    None => fill(self.data, idx, &mut bt.x),
+                if let Some(src) = self.bytes {
+                    bt.rows.clear();
+                    bt.rows.extend(idx.iter().map(|&i| src.byte_row(i)));
                 }
             }
             // A false wait means a thread of the team panicked; the scope re-raises it.
@@ -376,17 +391,21 @@ impl<'d> Epoch<'_, 'd> {
     fn shards(&self, t: usize, batch: &Batch<'_>, model: &Mlp) -> usize {
         let rows = batch.labels.len();
         let shards = shards_for(model.architecture(), rows);
+        let idx = self.batches[batch.index];
         for s in (t..shards).step_by(self.threads) {
             let range = shard_range(s, shards, rows);
+            let mut shard = self.workspaces[s].lock().unwrap();
+            let shard = &mut *shard;
             let input = match self.bytes {
                 Some(src) => Input::Bytes {
                     rows: &batch.rows[range.clone()],
                     affine: src.affine(),
                 },
-                None => Input::Values(batch.x.rows_view(range.clone())),
+                None => {
+                    fill(self.data, &idx[range.clone()], &mut shard.x);
+                    Input::Values(shard.x.view())
+                }
             };
-            let mut shard = self.workspaces[s].lock().unwrap();
-            let shard = &mut *shard;
             // This shard's rows of the next batch start their way from memory now.
             if let (Some(src), Some(next)) = (self.bytes, self.batches.get(batch.index + 1)) {
                 shard.next.clear();
