@@ -393,6 +393,7 @@ mod tests {
             total_seconds: 2.0,
             claims: Vec::new(),
             claim10: None,
+            timings: Timings::default(),
         }
     }
 

@@ -408,13 +408,16 @@ impl<'d> Epoch<'_, 'd> {
             };
             // This shard's rows of the next batch start their way from memory now.
             if let (Some(src), Some(next)) = (self.bytes, self.batches.get(batch.index + 1)) {
-                shard.next.clear();
-                let ahead =
-                    shard_range(s, shards_for(model.architecture(), next.len()), next.len());
-                shard
-                    .next
-                    .extend(next[ahead].iter().map(|&i| src.byte_row(i)));
-                tensor::ops::prefetch_rows(&shard.next);
+                // A short last batch may have fewer shards than this one.
+                let next_shards = shards_for(model.architecture(), next.len());
+                if s < next_shards {
+                    shard.next.clear();
+                    let ahead = shard_range(s, next_shards, next.len());
+                    shard
+                        .next
+                        .extend(next[ahead].iter().map(|&i| src.byte_row(i)));
+                    tensor::ops::prefetch_rows(&shard.next);
+                }
             }
             shard.stats = model.gradients_into(input, &batch.labels[range], &mut shard.ws, rows);
         }
@@ -595,6 +598,8 @@ mod tests {
     #[test]
     fn bytes_read_in_place_give_the_same_bits_on_one_thread_and_four() {
         same_bits_on_one_thread_and_four(&Bytes::blobs(200, 3, 512, 6, true));
+        // A last batch of one row is a single shard after batches of two.
+        same_bits_on_one_thread_and_four(&Bytes::blobs(193, 3, 512, 6, true));
     }
 
     #[test]
