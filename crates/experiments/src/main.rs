@@ -149,7 +149,7 @@ enum Command {
         /// error).
         #[arg(long)]
         json: bool,
-        /// The cost curve instead: one epoch of 784-10 on synthetic IDX sets of 60k, 600k and
+        /// The cost curve instead: two epochs of 784-10 on synthetic IDX sets of 60k, 600k and
         /// 2.4M images (about 2 GB, written to a temporary folder and deleted after).
         #[arg(long, conflicts_with_all = ["conv", "skip_peers"])]
         scale: bool,
@@ -732,7 +732,7 @@ fn bench_scale(json: bool) -> Result<ExitCode> {
         let dir = tmp.path().join(n.to_string());
         eprintln!("scale: writing {n} images to {}", dir.display());
         scale::write_synthetic(&dir, n)?;
-        eprintln!("scale: one epoch of 784-10 on {n} images");
+        eprintln!("scale: two epochs of 784-10 on {n} images");
         let out = std::process::Command::new(&me)
             .arg("bench-scale-one")
             .arg("--dir")

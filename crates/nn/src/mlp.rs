@@ -158,16 +158,28 @@ impl Linear {
         out: &mut Matrix,
     ) {
         let scale = affine.scale();
-        for (f, w) in folded
-            .as_mut_slice()
-            .chunks_exact_mut(scale.len())
-            .zip(self.weight.as_slice().chunks_exact(scale.len()))
-        {
-            for ((f, w), s) in f.iter_mut().zip(w).zip(scale) {
-                *f = w * s;
+        match affine.uniform_scale() {
+            // One factor for every column: the product on the raw bytes, scaled once per
+            // output, saves folding the weights at every step.
+            Some(s) => {
+                ops::gemm_u8_nt(x, self.weight.view(), out);
+                for v in out.as_mut_slice() {
+                    *v *= s;
+                }
+            }
+            None => {
+                for (f, w) in folded
+                    .as_mut_slice()
+                    .chunks_exact_mut(scale.len())
+                    .zip(self.weight.as_slice().chunks_exact(scale.len()))
+                {
+                    for ((f, w), s) in f.iter_mut().zip(w).zip(scale) {
+                        *f = w * s;
+                    }
+                }
+                ops::gemm_u8_nt(x, folded.view(), out);
             }
         }
-        ops::gemm_u8_nt(x, folded.view(), out);
         if affine.has_offset() {
             let bias: Vec<f32> = self
                 .bias
@@ -795,7 +807,11 @@ mod tests {
             let bytes: Vec<Vec<u8>> = (0..rows)
                 .map(|i| (0..inputs).map(|c| (seed as usize ^ (i * 131 + c * 29)) as u8).collect())
                 .collect();
-            let scale: Vec<f32> = (0..inputs).map(|c| 1.0 / (255.0 * (1.0 + c as f32 / 7.0))).collect();
+            let scale: Vec<f32> = if seed % 2 == 0 {
+                vec![1.0 / 255.0; inputs]
+            } else {
+                (0..inputs).map(|c| 1.0 / (255.0 * (1.0 + c as f32 / 7.0))).collect()
+            };
             let affine = Affine::new(scale, vec![offset; inputs]);
             let x = Matrix::from_fn(rows, inputs, |i, c| affine.apply(c, bytes[i][c]));
             let labels: Vec<u8> = (0..rows).map(|i| (i % 3) as u8).collect();

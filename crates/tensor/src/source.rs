@@ -61,6 +61,7 @@ pub struct Affine {
     scale: Vec<f32>,
     offset: Vec<f32>,
     any_offset: bool,
+    uniform: Option<f32>,
 }
 
 impl Affine {
@@ -78,10 +79,15 @@ impl Affine {
             offset.len()
         );
         let any_offset = offset.iter().any(|&o| o != 0.0);
+        let uniform = match scale.first() {
+            Some(&s) if scale.iter().all(|&t| t == s) => Some(s),
+            _ => None,
+        };
         Affine {
             scale,
             offset,
             any_offset,
+            uniform,
         }
     }
 
@@ -103,6 +109,12 @@ impl Affine {
     /// The offset of each column.
     pub fn offset(&self) -> &[f32] {
         &self.offset
+    }
+
+    /// The factor when every column has the same one (`u / 255` has): a product can then be
+    /// scaled once at the end instead of column by column.
+    pub fn uniform_scale(&self) -> Option<f32> {
+        self.uniform
     }
 
     /// Whether any offset is non-zero (`u / 255` has none, and skips the work offsets cost).
