@@ -54,11 +54,19 @@ pub struct Page {
 /// IO errors naming the file.
 pub fn write(run: &Results, out: &Path) -> Result<Vec<Page>, ExperimentError> {
     let dir = out.join("demos");
-    let mut pages = vec![
-        ("confusion.html", confusion_page(run, PAGE_BUDGET)),
-        ("weights.html", weights_page(run, PAGE_BUDGET)),
-    ];
-    if let Some(draw) = crate::draw::page(run) {
+    // Built side by side: most of their time is compressing picture sheets, and each page is
+    // the same whichever finishes first.
+    let ((confusion, weights), draw) = rayon::join(
+        || {
+            rayon::join(
+                || confusion_page(run, PAGE_BUDGET),
+                || weights_page(run, PAGE_BUDGET),
+            )
+        },
+        || crate::draw::page(run),
+    );
+    let mut pages = vec![("confusion.html", confusion), ("weights.html", weights)];
+    if let Some(draw) = draw {
         pages.push(("draw.html", draw));
     }
     let mut written = Vec::new();

@@ -859,7 +859,7 @@ fn write_outputs(run: &Results, out: &Path) -> Result<Reproduce> {
             .iter()
             .filter(|o| !o.trained.from_cache)
             .map(|o| o.trained.train_seconds)
-            .sum(),
+            .fold(0.0, |a, b| a + b),
         figures_seconds,
         summaries_seconds,
         demos_seconds,
