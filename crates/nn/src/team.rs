@@ -1,13 +1,16 @@
 //! A team of threads that meet at a spinning barrier: what a training step split across cores
 //! needs, twice per step, and what a pool's sleeping workers cannot give. Waking a sleeping
 //! thread costs tens of microseconds on a virtual machine, as long as the whole step of a small
-//! network; a spinning wait costs well under one.
+//! network; a spinning wait costs well under one. A wait that lasts longer than a step (the
+//! machine is busy with other work, or the team waits for a slow callback) sleeps instead, so
+//! that a waiting thread never takes a core from the one it waits for.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 
-/// Spins this many times before yielding the processor while waiting: a few tens of
-/// microseconds, longer than the serial part of a step, shorter than any callback.
-const SPINS_BEFORE_YIELD: u32 = 1 << 12;
+/// Spins this many times before sleeping while waiting: tens of microseconds, longer than the
+/// serial part of a step.
+const SPINS_BEFORE_SLEEP: u32 = 1 << 11;
 
 /// A reusable barrier for a fixed number of threads, which any of them can abort.
 #[derive(Debug)]
@@ -16,6 +19,10 @@ pub(crate) struct SpinBarrier {
     arrived: AtomicUsize,
     generation: AtomicUsize,
     aborted: AtomicBool,
+    /// Threads asleep (or about to be) on `wake`; the last arrival wakes them only if any.
+    sleepers: AtomicUsize,
+    lock: Mutex<()>,
+    wake: Condvar,
 }
 
 impl SpinBarrier {
@@ -25,36 +32,57 @@ impl SpinBarrier {
             arrived: AtomicUsize::new(0),
             generation: AtomicUsize::new(0),
             aborted: AtomicBool::new(false),
+            sleepers: AtomicUsize::new(0),
+            lock: Mutex::new(()),
+            wake: Condvar::new(),
+        }
+    }
+
+    /// Wakes every sleeper. `SeqCst` on both sides: a sleeper counts itself before it checks
+    /// the generation, and this reads the count after the generation moved, so one of the two
+    /// sees the other and no wake-up is lost.
+    fn wake_sleepers(&self) {
+        if self.sleepers.load(Ordering::SeqCst) > 0 {
+            let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.wake.notify_all();
         }
     }
 
     /// Waits until every thread has arrived; false if the barrier was aborted instead.
     pub(crate) fn wait(&self) -> bool {
-        let generation = self.generation.load(Ordering::Acquire);
+        let generation = self.generation.load(Ordering::SeqCst);
         if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.threads {
             self.arrived.store(0, Ordering::Relaxed);
-            self.generation.fetch_add(1, Ordering::Release);
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            self.wake_sleepers();
             return !self.aborted.load(Ordering::Acquire);
         }
-        let mut spins = 0u32;
-        while self.generation.load(Ordering::Acquire) == generation {
-            if self.aborted.load(Ordering::Acquire) {
-                return false;
+        let passed = || {
+            self.generation.load(Ordering::SeqCst) != generation
+                || self.aborted.load(Ordering::SeqCst)
+        };
+        for _ in 0..SPINS_BEFORE_SLEEP {
+            if passed() {
+                return !self.aborted.load(Ordering::Acquire);
             }
-            if spins < SPINS_BEFORE_YIELD {
-                spins += 1;
-                std::hint::spin_loop();
-            } else {
-                // Oversubscribed (more runnable threads than cores): let the others run.
-                std::thread::yield_now();
-            }
+            std::hint::spin_loop();
         }
+        let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        while !passed() {
+            guard = self.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
+        }
+        self.sleepers.fetch_sub(1, Ordering::SeqCst);
+        drop(guard);
         !self.aborted.load(Ordering::Acquire)
     }
 
     /// Releases every waiting thread for good: each `wait` from now on returns false.
     pub(crate) fn abort(&self) {
-        self.aborted.store(true, Ordering::Release);
+        self.aborted.store(true, Ordering::SeqCst);
+        // Under the lock, so that a thread between its check and its sleep cannot miss it.
+        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.wake.notify_all();
     }
 
     /// A guard that aborts the barrier if its thread unwinds, so that a panic on one thread
@@ -96,6 +124,25 @@ mod tests {
             }
         });
         assert_eq!(counter.into_inner(), 300);
+    }
+
+    #[test]
+    fn a_late_thread_wakes_the_sleeping_ones() {
+        let barrier = SpinBarrier::new(3);
+        std::thread::scope(|s| {
+            for late in [false, false, true] {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    for _ in 0..5 {
+                        if late {
+                            // Long past the spinning phase: the others are asleep.
+                            std::thread::sleep(std::time::Duration::from_millis(10));
+                        }
+                        assert!(barrier.wait());
+                    }
+                });
+            }
+        });
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
 use tensor::{BatchSource, ByteRows, Matrix};
 
@@ -166,6 +167,8 @@ pub fn train(
                 ws: Workspace::new(model.architecture(), b.div_ceil(shards)),
                 stats: BatchStats::default(),
                 next: Vec::with_capacity(b),
+                rows: Vec::with_capacity(b),
+                labels: Vec::with_capacity(b),
                 x: Matrix::zeros(
                     if bytes.is_some() {
                         0
@@ -261,15 +264,10 @@ struct Shard<'d> {
     next: Vec<&'d [u8]>,
     /// The shard's rows as values, when they are not read in place.
     x: Matrix,
-}
-
-/// The batch every thread of the team reads: its labels and rows, as bytes in place or filled.
-struct Batch<'d> {
-    /// Which batch of the epoch.
-    index: usize,
-    labels: Vec<u8>,
-    /// The rows in place, when the source's bytes are read directly.
+    /// The shard's rows in place, when the source's bytes are read directly.
     rows: Vec<&'d [u8]>,
+    /// The labels of the shard's rows.
+    labels: Vec<u8>,
 }
 
 /// One epoch's work, shared by the team.
@@ -288,12 +286,9 @@ impl<'d> Epoch<'_, 'd> {
     /// before and after each batch's shards; between, the calling thread adds up the shards and
     /// steps the optimiser. Returns the summed loss and the correct count.
     fn train(&self, model: &mut Mlp, opt: &mut Sgd) -> Result<(f64, usize), TrainError> {
-        let b = self.batches.first().map_or(0, |c| c.len());
-        let batch = RwLock::new(Batch {
-            index: 0,
-            labels: Vec::with_capacity(b),
-            rows: Vec::with_capacity(b),
-        });
+        // Which batch the team works on: set by the calling thread before the barrier that
+        // starts it, which orders the write before every read.
+        let batch = AtomicUsize::new(0);
         let model = RwLock::new(model);
         let barrier = SpinBarrier::new(self.threads);
         std::thread::scope(|scope| {
@@ -303,7 +298,8 @@ impl<'d> Epoch<'_, 'd> {
                     let _guard = barrier.abort_on_unwind();
                     tensor::ops::on_this_thread(|| {
                         while barrier.wait() {
-                            self.shards(t, &batch.read().unwrap(), &model.read().unwrap());
+                            let index = batch.load(Ordering::Relaxed);
+                            self.shards(t, index, &model.read().unwrap());
                             if !barrier.wait() {
                                 break;
                             }
@@ -322,29 +318,19 @@ impl<'d> Epoch<'_, 'd> {
     /// The calling thread's part: prepare each batch, take its shards, add up, step.
     fn lead(
         &self,
-        batch: &RwLock<Batch<'d>>,
+        batch: &AtomicUsize,
         model: &RwLock<&mut Mlp>,
         barrier: &SpinBarrier,
         opt: &mut Sgd,
     ) -> Result<(f64, usize), TrainError> {
         let (mut loss_sum, mut correct) = (0.0f64, 0usize);
         for (index, idx) in self.batches.iter().enumerate() {
-            {
-                let mut bt = batch.write().unwrap();
-                let bt = &mut *bt;
-                bt.index = index;
-                bt.labels.clear();
-                bt.labels.extend(idx.iter().map(|&i| self.data.label(i)));
-                if let Some(src) = self.bytes {
-                    bt.rows.clear();
-                    bt.rows.extend(idx.iter().map(|&i| src.byte_row(i)));
-                }
-            }
+            batch.store(index, Ordering::Relaxed);
             // A false wait means a thread of the team panicked; the scope re-raises it.
             if !barrier.wait() {
                 break;
             }
-            let shards = self.shards(0, &batch.read().unwrap(), &model.read().unwrap());
+            let shards = self.shards(0, index, &model.read().unwrap());
             if !barrier.wait() {
                 break;
             }
@@ -387,27 +373,34 @@ impl<'d> Epoch<'_, 'd> {
         Ok((loss_sum, correct))
     }
 
-    /// Computes thread `t`'s shards of `batch`; returns how many shards the batch has.
-    fn shards(&self, t: usize, batch: &Batch<'_>, model: &Mlp) -> usize {
-        let rows = batch.labels.len();
+    /// Computes thread `t`'s shards of batch `index`, each gathering its own rows and labels;
+    /// returns how many shards the batch has.
+    fn shards(&self, t: usize, index: usize, model: &Mlp) -> usize {
+        let idx = self.batches[index];
+        let rows = idx.len();
         let shards = shards_for(model.architecture(), rows);
-        let idx = self.batches[batch.index];
         for s in (t..shards).step_by(self.threads) {
-            let range = shard_range(s, shards, rows);
+            let ids = &idx[shard_range(s, shards, rows)];
             let mut shard = self.workspaces[s].lock().unwrap();
             let shard = &mut *shard;
+            shard.labels.clear();
+            shard.labels.extend(ids.iter().map(|&i| self.data.label(i)));
             let input = match self.bytes {
-                Some(src) => Input::Bytes {
-                    rows: &batch.rows[range.clone()],
-                    affine: src.affine(),
-                },
+                Some(src) => {
+                    shard.rows.clear();
+                    shard.rows.extend(ids.iter().map(|&i| src.byte_row(i)));
+                    Input::Bytes {
+                        rows: &shard.rows,
+                        affine: src.affine(),
+                    }
+                }
                 None => {
-                    fill(self.data, &idx[range.clone()], &mut shard.x);
+                    fill(self.data, ids, &mut shard.x);
                     Input::Values(shard.x.view())
                 }
             };
             // This shard's rows of the next batch start their way from memory now.
-            if let (Some(src), Some(next)) = (self.bytes, self.batches.get(batch.index + 1)) {
+            if let (Some(src), Some(next)) = (self.bytes, self.batches.get(index + 1)) {
                 // A short last batch may have fewer shards than this one.
                 let next_shards = shards_for(model.architecture(), next.len());
                 if s < next_shards {
@@ -419,7 +412,7 @@ impl<'d> Epoch<'_, 'd> {
                     tensor::ops::prefetch_rows(&shard.next);
                 }
             }
-            shard.stats = model.gradients_into(input, &batch.labels[range], &mut shard.ws, rows);
+            shard.stats = model.gradients_into(input, &shard.labels, &mut shard.ws, rows);
         }
         shards
     }
