@@ -19,7 +19,7 @@ use crate::init::{self, Init, Rng};
 use crate::loss;
 use crate::mlp::Linear;
 use crate::optim::{Optimizer, Sgd, SgdConfig};
-use crate::train::{EpochReport, MAX_MEAN_LOSS, TrainError};
+use crate::train::{self, EpochReport, TrainError};
 
 /// One layer of a [`ConvArchitecture`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -603,7 +603,6 @@ pub fn train_convnet(
             labels.clear();
             labels.extend(idx.iter().map(|&i| data.label(i)));
             let stats = net.gradients_into(x.view(), &labels, &mut ws);
-            let mean = stats.loss_sum / idx.len().max(1) as f64;
             let lr = match config.schedule {
                 Schedule::Constant => config.sgd.lr,
                 Schedule::Linear { final_fraction } => {
@@ -611,35 +610,21 @@ pub fn train_convnet(
                     config.sgd.lr * (1.0 - t * (1.0 - final_fraction))
                 }
             };
-            if !mean.is_finite() || mean > MAX_MEAN_LOSS {
-                return Err(TrainError::Diverged {
-                    epoch,
-                    batch,
-                    what: "the loss is not finite or above 87.3",
-                    lr,
-                });
-            }
+            train::check_batch(&stats, idx.len(), epoch, batch, lr)?;
             loss_sum += stats.loss_sum;
             correct += stats.correct;
             opt.set_lr(lr);
             opt.step(&mut net.params, &ws.grads);
             step += 1;
         }
-        if !net.all_finite() {
-            return Err(TrainError::Diverged {
-                epoch,
-                batch: steps_per_epoch.saturating_sub(1),
-                what: "a weight is not finite",
-                lr: config.sgd.lr,
-            });
-        }
-        let report = EpochReport {
-            epoch,
-            epochs: config.epochs,
-            loss: loss_sum / n.max(1) as f64,
-            accuracy: correct as f64 / n.max(1) as f64,
-            seconds: start.elapsed().as_secs_f64(),
-        };
+        let report = train::finish_epoch(
+            net.all_finite(),
+            (epoch, config.epochs),
+            (n, steps_per_epoch),
+            (loss_sum, correct),
+            start,
+            config.sgd.lr,
+        )?;
         on_epoch(&report, net);
         reports.push(report);
     }

@@ -193,27 +193,71 @@ pub fn train(
             epoch,
             lr: config.sgd.lr,
         };
-        let (loss_sum, correct) = run.train(model, &mut opt)?;
-        if !model.all_finite() {
-            let batch = n.div_ceil(b).saturating_sub(1);
-            return Err(TrainError::Diverged {
-                epoch,
-                batch,
-                what: "a weight is not finite",
-                lr: config.sgd.lr,
-            });
-        }
-        let report = EpochReport {
-            epoch,
-            epochs: config.epochs,
-            loss: loss_sum / n.max(1) as f64,
-            accuracy: correct as f64 / n.max(1) as f64,
-            seconds: start.elapsed().as_secs_f64(),
-        };
+        let sums = run.train(model, &mut opt)?;
+        let report = finish_epoch(
+            model.all_finite(),
+            (epoch, config.epochs),
+            (n, n.div_ceil(b)),
+            sums,
+            start,
+            config.sgd.lr,
+        )?;
         on_epoch(&report, model);
         reports.push(report);
     }
     Ok(reports)
+}
+
+/// The error for a batch whose mean loss shows the run diverged, if it does.
+pub(crate) fn check_batch(
+    stats: &BatchStats,
+    rows: usize,
+    epoch: usize,
+    batch: usize,
+    lr: f32,
+) -> Result<(), TrainError> {
+    let mean = stats.loss_sum / rows.max(1) as f64;
+    if mean.is_finite() && mean <= MAX_MEAN_LOSS {
+        return Ok(());
+    }
+    let what = if mean.is_finite() {
+        "the mean loss is above 87.3, so the right class gets less probability than an f32 can hold"
+    } else {
+        "the loss is not finite"
+    };
+    Err(TrainError::Diverged {
+        epoch,
+        batch,
+        what,
+        lr,
+    })
+}
+
+/// What an epoch of `rows` rows in `batches` batches did, or the error if a weight stopped
+/// being finite during it (`finite` is false).
+pub(crate) fn finish_epoch(
+    finite: bool,
+    (epoch, epochs): (usize, usize),
+    (rows, batches): (usize, usize),
+    (loss_sum, correct): (f64, usize),
+    start: Instant,
+    lr: f32,
+) -> Result<EpochReport, TrainError> {
+    if !finite {
+        return Err(TrainError::Diverged {
+            epoch,
+            batch: batches.saturating_sub(1),
+            what: "a weight is not finite",
+            lr,
+        });
+    }
+    Ok(EpochReport {
+        epoch,
+        epochs,
+        loss: loss_sum / rows.max(1) as f64,
+        accuracy: correct as f64 / rows.max(1) as f64,
+        seconds: start.elapsed().as_secs_f64(),
+    })
 }
 
 /// A batch is split into this many shards of consecutive rows when it is large enough: each
@@ -352,20 +396,7 @@ impl<'d> Epoch<'_, 'd> {
                     }
                 }
             }
-            let mean = stats.loss_sum / idx.len().max(1) as f64;
-            if !mean.is_finite() || mean > MAX_MEAN_LOSS {
-                let what = if mean.is_finite() {
-                    "the mean loss is above 87.3, so the right class gets less probability than an f32 can hold"
-                } else {
-                    "the loss is not finite"
-                };
-                return Err(TrainError::Diverged {
-                    epoch: self.epoch,
-                    batch: index,
-                    what,
-                    lr: self.lr,
-                });
-            }
+            check_batch(&stats, idx.len(), self.epoch, index, self.lr)?;
             loss_sum += stats.loss_sum;
             correct += stats.correct;
             opt.step(model.write().unwrap().layers_mut(), &first.ws.grads);
