@@ -38,16 +38,14 @@ pub const BARS: [(&str, f64); 2] = [("numpy", 3.0), ("pytorch", 6.0)];
 /// limit (the larger of its compute and bandwidth bounds, [`Workload::limit`]).
 pub const LIMIT_BAR: f64 = 3.0;
 
-/// What every implementation trains, for one network: the chapter network's data and shape
-/// under the comparison's optimiser (plain SGD, so that every peer computes the same update).
+/// What every run of the speed comparisons shares, dense or convolutional: the network, its data
+/// and splits, and plain SGD's settings. The peers read it flattened into the protocol's JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Protocol {
-    /// The chapter network's id (`mnist-1layer`, ...).
+pub struct RunProtocol {
+    /// The network's id (`mnist-1layer`, `cifar-conv`, ...).
     pub network: String,
     /// `mnist` or `cifar10`.
     pub dataset: String,
-    /// Hidden widths (sigmoid units).
-    pub hidden: Vec<usize>,
     /// Output classes.
     pub classes: usize,
     /// Plain SGD step size.
@@ -64,30 +62,20 @@ pub struct Protocol {
     pub held_out: [usize; 2],
 }
 
-impl Protocol {
-    /// The protocol for one chapter network: its data, hidden layers and splits; plain SGD at
-    /// 0.1 on MNIST and 0.01 on CIFAR-10 (the largest steps that train stably without
-    /// momentum), batch 64, weights U(±1/√fan_in), biases 0.
-    pub fn for_network(id: NetworkId, epochs: usize) -> Protocol {
-        let spec = id.spec();
-        let (dataset, lr, train, held_out) = match spec.data {
+impl RunProtocol {
+    /// The run of `network` on the chapter's splits of `data`: batch 64, seed 1.
+    pub fn chapter(network: &str, data: &DataKind, lr: f32, epochs: usize) -> RunProtocol {
+        let (dataset, train, held_out) = match data {
             DataKind::Cifar10 => (
                 "cifar10",
-                0.01,
                 datasets::cifar10::TRAIN,
                 datasets::cifar10::HELD_OUT,
             ),
-            _ => (
-                "mnist",
-                0.1,
-                datasets::mnist::TRAIN,
-                datasets::mnist::HELD_OUT,
-            ),
+            _ => ("mnist", datasets::mnist::TRAIN, datasets::mnist::HELD_OUT),
         };
-        Protocol {
-            network: id.id().to_string(),
+        RunProtocol {
+            network: network.to_string(),
             dataset: dataset.to_string(),
-            hidden: spec.hidden,
             classes: 10,
             lr,
             batch_size: 64,
@@ -95,6 +83,34 @@ impl Protocol {
             seed: 1,
             train: [train.start, train.end],
             held_out: [held_out.start, held_out.end],
+        }
+    }
+}
+
+/// What every implementation trains, for one network: the chapter network's data and shape
+/// under the comparison's optimiser (plain SGD, so that every peer computes the same update).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Protocol {
+    /// The network, data and optimiser.
+    #[serde(flatten)]
+    pub run: RunProtocol,
+    /// Hidden widths (sigmoid units).
+    pub hidden: Vec<usize>,
+}
+
+impl Protocol {
+    /// The protocol for one chapter network: its data, hidden layers and splits; plain SGD at
+    /// 0.1 on MNIST and 0.01 on CIFAR-10 (the largest steps that train stably without
+    /// momentum), batch 64, weights U(±1/√fan_in), biases 0.
+    pub fn for_network(id: NetworkId, epochs: usize) -> Protocol {
+        let spec = id.spec();
+        let lr = match spec.data {
+            DataKind::Cifar10 => 0.01,
+            _ => 0.1,
+        };
+        Protocol {
+            run: RunProtocol::chapter(id.id(), &spec.data, lr, epochs),
+            hidden: spec.hidden,
         }
     }
 }
@@ -139,8 +155,8 @@ impl BenchResult {
 /// Missing data, divergence.
 pub fn time_ours(protocol: &Protocol, data_dir: &DataDir) -> Result<BenchResult, ExperimentError> {
     // The data follows from the network; `dataset` is there for the peers.
-    let id = NetworkId::parse(&protocol.network).ok_or_else(|| {
-        ExperimentError::Usage(format!("unknown bench network {:?}", protocol.network))
+    let id = NetworkId::parse(&protocol.run.network).ok_or_else(|| {
+        ExperimentError::Usage(format!("unknown bench network {:?}", protocol.run.network))
     })?;
     let data = data_dir.load(&id.spec().data)?;
     let feed = Feed::new(data.view(Split::Train), &InputScaling::UnitRange);
@@ -148,22 +164,22 @@ pub fn time_ours(protocol: &Protocol, data_dir: &DataDir) -> Result<BenchResult,
         feed.view().shape().len(),
         &protocol.hidden,
         Activation::Sigmoid,
-        protocol.classes,
+        protocol.run.classes,
     );
-    let mut model = Mlp::new(arch, Init::UniformFanIn, &mut init::rng(protocol.seed));
+    let mut model = Mlp::new(arch, Init::UniformFanIn, &mut init::rng(protocol.run.seed));
     let config = TrainConfig {
-        epochs: protocol.epochs,
-        batch_size: protocol.batch_size,
+        epochs: protocol.run.epochs,
+        batch_size: protocol.run.batch_size,
         sgd: SgdConfig {
-            lr: protocol.lr,
+            lr: protocol.run.lr,
             momentum: 0.0,
             weight_decay: 0.0,
         },
-        shuffle_seed: protocol.seed,
+        shuffle_seed: protocol.run.seed,
     };
     let reports = nn::train(&mut model, &config, &feed, &mut |_, _| {}).map_err(|source| {
         ExperimentError::Train {
-            id: protocol.network.clone(),
+            id: protocol.run.network.clone(),
             source,
         }
     })?;
@@ -173,7 +189,7 @@ pub fn time_ours(protocol: &Protocol, data_dir: &DataDir) -> Result<BenchResult,
     )?;
     Ok(BenchResult {
         r#impl: "ours".into(),
-        network: protocol.network.clone(),
+        network: protocol.run.network.clone(),
         epoch_seconds: reports.iter().map(|r| r.seconds).collect(),
         heldout_accuracy: held.correct() as f64 / held.len().max(1) as f64,
         peak_rss_mib: peak_rss_mib(),
@@ -469,7 +485,7 @@ pub fn compare(
             source,
         })?;
         let data = setup.data_dir.0.display().to_string();
-        progress(&format!("{}: ours", protocol.network));
+        progress(&format!("{}: ours", protocol.run.network));
         let out = Command::new(&setup.ours)
             .args(["bench-epochs", "--protocol", &json, "--data-dir", &data])
             .output()
@@ -478,18 +494,18 @@ pub fn compare(
                 source,
             })?;
         let ours = parse_result(&out).map_err(|why| {
-            ExperimentError::Bench(format!("ours on {}: {why}", protocol.network))
+            ExperimentError::Bench(format!("ours on {}: {why}", protocol.run.network))
         })?;
         let inputs = match id.spec().data {
             DataKind::Cifar10 => 3072,
             _ => 784,
         };
         let mut widths = protocol.hidden.clone();
-        widths.push(protocol.classes);
+        widths.push(protocol.run.classes);
         let mut row = Row {
-            network: protocol.network.clone(),
+            network: protocol.run.network.clone(),
             workload: Some(Workload::dense(
-                protocol.train[1] - protocol.train[0],
+                protocol.run.train[1] - protocol.run.train[0],
                 inputs,
                 &widths,
             )),
@@ -501,7 +517,7 @@ pub fn compare(
                 row.missing.push((name.into(), "peers skipped".into()));
                 continue;
             };
-            progress(&format!("{}: {name}", protocol.network));
+            progress(&format!("{}: {name}", protocol.run.network));
             let out = Command::new(py)
                 .current_dir(&setup.peers_dir)
                 .env("OMP_NUM_THREADS", "2")
@@ -672,7 +688,7 @@ mod tests {
     fn protocols_follow_the_chapter_networks() {
         for id in NetworkId::ALL {
             let p = Protocol::for_network(id, 2);
-            assert_eq!(p.network, id.id());
+            assert_eq!(p.run.network, id.id());
             assert_eq!(p.hidden, id.spec().hidden);
             let back: Protocol = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
             assert_eq!(back, p);

@@ -11,7 +11,7 @@ use nn::convnet::{self, Augment, ConvArchitecture, ConvLayer, ConvNet, ConvTrain
 use nn::{Init, SgdConfig, init};
 use serde::{Deserialize, Serialize};
 
-use crate::bench::{BenchResult, BenchSetup, parse_result, peak_rss_mib};
+use crate::bench::{BenchResult, BenchSetup, RunProtocol, parse_result, peak_rss_mib};
 use crate::convnet::ConvNetId;
 use crate::data::DataDir;
 use crate::error::ExperimentError;
@@ -40,47 +40,22 @@ pub struct LayerJson {
 /// What both implementations train for one network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConvProtocol {
-    /// `mnist-conv` or `cifar-conv`.
-    pub network: String,
-    /// `mnist` or `cifar10`.
-    pub dataset: String,
+    /// The network, data and optimiser, as in the dense comparison.
+    #[serde(flatten)]
+    pub run: RunProtocol,
     /// Input `[C, H, W]`.
     pub input: [usize; 3],
     /// The feature-map layers.
     pub layers: Vec<LayerJson>,
-    /// Output classes.
-    pub classes: usize,
-    /// Plain SGD step size.
-    pub lr: f32,
-    /// Mini-batch size.
-    pub batch_size: usize,
-    /// Epochs timed.
-    pub epochs: usize,
-    /// Seed.
-    pub seed: u64,
-    /// Training split `[start, end)`.
-    pub train: [usize; 2],
-    /// Held-out split `[start, end)`.
-    pub held_out: [usize; 2],
 }
 
 impl ConvProtocol {
     /// The protocol of one claim-10 network: its layers, plain SGD at 0.01, batch 64.
     pub fn for_network(id: ConvNetId, epochs: usize) -> ConvProtocol {
         let spec = id.spec();
-        let (dataset, input, train, held_out) = match spec.data {
-            DataKind::Cifar10 => (
-                "cifar10",
-                [3, 32, 32],
-                datasets::cifar10::TRAIN,
-                datasets::cifar10::HELD_OUT,
-            ),
-            _ => (
-                "mnist",
-                [1, 28, 28],
-                datasets::mnist::TRAIN,
-                datasets::mnist::HELD_OUT,
-            ),
+        let input = match spec.data {
+            DataKind::Cifar10 => [3, 32, 32],
+            _ => [1, 28, 28],
         };
         let layers = spec
             .layers
@@ -110,17 +85,9 @@ impl ConvProtocol {
             })
             .collect();
         ConvProtocol {
-            network: id.id().into(),
-            dataset: dataset.into(),
+            run: RunProtocol::chapter(id.id(), &spec.data, 0.01, epochs),
             input,
             layers,
-            classes: 10,
-            lr: 0.01,
-            batch_size: 64,
-            epochs,
-            seed: 1,
-            train: [train.start, train.end],
-            held_out: [held_out.start, held_out.end],
         }
     }
 }
@@ -134,8 +101,8 @@ pub fn time_ours(
     protocol: &ConvProtocol,
     data_dir: &DataDir,
 ) -> Result<BenchResult, ExperimentError> {
-    let id = ConvNetId::parse(&protocol.network).ok_or_else(|| {
-        ExperimentError::Usage(format!("unknown bench network {:?}", protocol.network))
+    let id = ConvNetId::parse(&protocol.run.network).ok_or_else(|| {
+        ExperimentError::Usage(format!("unknown bench network {:?}", protocol.run.network))
     })?;
     let spec = id.spec();
     let data = data_dir.load(&spec.data)?;
@@ -143,37 +110,37 @@ pub fn time_ours(
     let arch = ConvArchitecture {
         input: feed.view().shape(),
         layers: spec.layers.clone(),
-        classes: protocol.classes,
+        classes: protocol.run.classes,
     };
-    let mut net = ConvNet::new(arch, Init::HeNormal, &mut init::rng(protocol.seed))
+    let mut net = ConvNet::new(arch, Init::HeNormal, &mut init::rng(protocol.run.seed))
         .expect("the claim-10 geometries fit their data");
     let config = ConvTrainConfig {
-        epochs: protocol.epochs,
-        batch_size: protocol.batch_size,
+        epochs: protocol.run.epochs,
+        batch_size: protocol.run.batch_size,
         sgd: SgdConfig {
-            lr: protocol.lr,
+            lr: protocol.run.lr,
             momentum: 0.0,
             weight_decay: 0.0,
         },
         schedule: Schedule::Constant,
         augment: Augment::default(),
-        shuffle_seed: protocol.seed,
+        shuffle_seed: protocol.run.seed,
     };
     let reports =
         convnet::train_convnet(&mut net, &config, &feed, &mut |_, _| {}).map_err(|source| {
             ExperimentError::Train {
-                id: protocol.network.clone(),
+                id: protocol.run.network.clone(),
                 source,
             }
         })?;
     let held = Feed::new(data.view(Split::HeldOut), &InputScaling::UnitRange);
-    let p = introspect::evaluate(held.labels(), protocol.classes, |r| {
+    let p = introspect::evaluate(held.labels(), protocol.run.classes, |r| {
         use datasets::BatchSource as _;
         net.predict_proba(held.rows(r).view(), 250)
     })?;
     Ok(BenchResult {
         r#impl: "ours".into(),
-        network: protocol.network.clone(),
+        network: protocol.run.network.clone(),
         epoch_seconds: reports.iter().map(|r| r.seconds).collect(),
         heldout_accuracy: p.correct() as f64 / p.len().max(1) as f64,
         peak_rss_mib: peak_rss_mib(),
@@ -217,7 +184,7 @@ pub fn compare(
             what: "bench protocol".into(),
             source,
         })?;
-        progress(&format!("{}: ours", protocol.network));
+        progress(&format!("{}: ours", protocol.run.network));
         let out = Command::new(&setup.ours)
             .args([
                 "bench-conv-epochs",
@@ -232,12 +199,12 @@ pub fn compare(
                 source,
             })?;
         let ours = parse_result(&out).map_err(|why| {
-            ExperimentError::Bench(format!("ours on {}: {why}", protocol.network))
+            ExperimentError::Bench(format!("ours on {}: {why}", protocol.run.network))
         })?;
         let pytorch = match &setup.python {
             None => Err("peers skipped".to_string()),
             Some(py) => {
-                progress(&format!("{}: pytorch", protocol.network));
+                progress(&format!("{}: pytorch", protocol.run.network));
                 Command::new(py)
                     .current_dir(&setup.peers_dir)
                     .env("OMP_NUM_THREADS", "2")
@@ -248,7 +215,7 @@ pub fn compare(
             }
         };
         rows.push(ConvRow {
-            network: protocol.network,
+            network: protocol.run.network,
             ours,
             pytorch,
         });
@@ -326,7 +293,7 @@ mod tests {
                 .collect::<Vec<_>>(),
             [16, 20, 20]
         );
-        assert_eq!((p.batch_size, p.epochs), (64, 5));
+        assert_eq!((p.run.batch_size, p.run.epochs), (64, 5));
     }
 
     #[test]

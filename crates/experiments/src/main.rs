@@ -864,7 +864,10 @@ fn write_outputs(run: &Results, out: &Path) -> Result<Reproduce> {
         summaries_seconds,
         demos_seconds,
         sweeps_seconds,
-        sweeps_from_scratch_seconds: sweeps.values().flatten().map(|p| p.train_seconds).sum(),
+        sweeps_from_scratch_seconds: sweeps
+            .values()
+            .flatten()
+            .fold(0.0, |a, p| a + p.train_seconds),
         claims_seconds,
         report_seconds: 0.0,
     };
