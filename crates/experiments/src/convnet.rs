@@ -343,6 +343,7 @@ fn store(t: &ConvTrained, dir: &Path) -> Result<(), ExperimentError> {
         source,
     })?;
     write_atomic(&dir.join("model.ckpt"), &bytes)?;
+    export(t, dir)?;
     let record = Record {
         key: t.key.clone(),
         spec: t.spec.clone(),
@@ -355,6 +356,24 @@ fn store(t: &ConvTrained, dir: &Path) -> Result<(), ExperimentError> {
     write_json(&dir.join("run.json"), &record)
 }
 
+/// Writes `t`'s model as `dir/model.safetensors` in the names PyTorch's `nn.Sequential` of the
+/// same layers loads (`nn::safetensors::conv_to_bytes`), with its id and dataset.
+fn export(t: &ConvTrained, dir: &Path) -> Result<(), ExperimentError> {
+    let meta = std::collections::BTreeMap::from([
+        (crate::import::ID_KEY.to_string(), t.spec.id.clone()),
+        (
+            crate::import::DATASET_KEY.to_string(),
+            t.spec.data.name().to_string(),
+        ),
+    ]);
+    nn::safetensors::save_conv(
+        &t.model,
+        &meta,
+        &dir.join(crate::training::SAFETENSORS_FILE),
+    )?;
+    Ok(())
+}
+
 fn load(spec: &ConvSpec, data: &Loaded, key: &str, dir: &Path) -> Option<ConvTrained> {
     let record: Record = serde_json::from_slice(&std::fs::read(dir.join("run.json")).ok()?).ok()?;
     if record.key != key || record.spec != *spec {
@@ -365,7 +384,7 @@ fn load(spec: &ConvSpec, data: &Loaded, key: &str, dir: &Path) -> Option<ConvTra
         return None;
     }
     let model = convnet::from_bytes(&bytes, Some(&spec.architecture(data))).ok()?;
-    Some(ConvTrained {
+    let trained = ConvTrained {
         spec: spec.clone(),
         model,
         epochs: record.epochs,
@@ -374,7 +393,12 @@ fn load(spec: &ConvSpec, data: &Loaded, key: &str, dir: &Path) -> Option<ConvTra
         scores: record.scores,
         key: key.to_string(),
         from_cache: true,
-    })
+    };
+    // Entries cached before convolutional nets were exported get their safetensors file now.
+    if !dir.join(crate::training::SAFETENSORS_FILE).exists() {
+        export(&trained, dir).ok()?;
+    }
+    Some(trained)
 }
 
 /// Claim 10 holds when the convolutional net beats the dense one by at least this much held-out

@@ -25,9 +25,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ::safetensors::tensor::{Dtype, SafeTensors, TensorView};
-use tensor::Matrix;
+use tensor::{ImageShape, Matrix};
 
 use crate::activation::Activation;
+use crate::convnet::{ConvArchitecture, ConvLayer, ConvNet};
 use crate::mlp::{Architecture, LayerSpec, Linear, Mlp};
 
 /// The largest header read, in bytes. A dense network's header is a few hundred bytes; even a
@@ -177,11 +178,9 @@ pub fn read(path: &Path, opts: &ImportOptions) -> Result<Imported, SafetensorsEr
     from_bytes(&bytes, opts).map_err(fail)
 }
 
-/// [`read`] on bytes in memory; the error names the tensor at fault, if one is.
-///
-/// # Errors
-/// As [`read`].
-pub fn from_bytes(bytes: &[u8], opts: &ImportOptions) -> Result<Imported, Fault> {
+/// The tensors and metadata of `bytes`, after the checks that keep a hostile header from
+/// costing anything: its length against [`MAX_HEADER`] and against the bytes that follow.
+fn parse(bytes: &[u8]) -> Result<(SafeTensors<'_>, BTreeMap<String, String>), Fault> {
     let Some(len) = bytes.get(..8) else {
         return Err(whole(SafetensorsErrorKind::Truncated(format!(
             "{} bytes, fewer than the 8 of the header length",
@@ -207,7 +206,15 @@ pub fn from_bytes(bytes: &[u8], opts: &ImportOptions) -> Result<Imported, Fault>
         .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
     let file = SafeTensors::deserialize(bytes).map_err(format)?;
+    Ok((file, metadata))
+}
 
+/// [`read`] on bytes in memory; the error names the tensor at fault, if one is.
+///
+/// # Errors
+/// As [`read`].
+pub fn from_bytes(bytes: &[u8], opts: &ImportOptions) -> Result<Imported, Fault> {
+    let (file, metadata) = parse(bytes)?;
     let prefixes = layer_prefixes(&file, opts)?;
     let mut layers = Vec::with_capacity(prefixes.len());
     let mut previous: Option<usize> = None;
@@ -509,6 +516,180 @@ pub fn save(
     };
     let bytes = to_bytes(model, metadata).map_err(fail)?;
     atomicfile::write(path, &bytes).map_err(|e| fail(std::io::Error::from(e).into()))
+}
+
+/// A convolutional network as safetensors bytes, named as the `nn.Sequential` that PyTorch
+/// builds from the same layers (each conv, ReLU and pool one module, then `nn.Flatten()`, then
+/// `nn.Linear`): `I.weight` of shape `[F, C, k, k]` and `I.bias` `[F]` for a convolution at
+/// index `I`, and the dense layer's weight with its inputs in PyTorch's flatten order (channel,
+/// row, column; ours keeps channels innermost). PyTorch's `load_state_dict` takes it as it is.
+///
+/// # Errors
+/// As [`to_bytes`].
+pub fn conv_to_bytes(
+    net: &ConvNet,
+    metadata: &BTreeMap<String, String>,
+) -> Result<Vec<u8>, SafetensorsErrorKind> {
+    if !net.all_finite() {
+        return Err(SafetensorsErrorKind::NotFinite);
+    }
+    let arch = net.architecture();
+    let last = *arch
+        .shapes()
+        .map_err(|e| SafetensorsErrorKind::Encode(e.to_string()))?
+        .last()
+        .unwrap_or(&arch.input);
+    let mut info: std::collections::HashMap<String, String> = metadata
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    info.insert("format".into(), "pt".into());
+    info.insert(CONV_KEY.into(), arch.describe());
+    let le = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    let mut params = net.layers().iter();
+    for (i, layer) in arch.layers.iter().enumerate() {
+        if let ConvLayer::Conv(c) = layer {
+            let p = params.next().expect("a parameter layer per convolution");
+            let inputs = p.weight.cols() / (c.kernel * c.kernel);
+            let shape = vec![c.filters, inputs, c.kernel, c.kernel];
+            tensors.push((format!("{i}.weight"), shape, le(p.weight.as_slice())));
+            tensors.push((format!("{i}.bias"), vec![c.filters], le(p.bias.as_slice())));
+        }
+    }
+    let dense = params.next().expect("the dense layer's parameters");
+    let index = arch.layers.len() + 1;
+    let weight = hwc_to_chw(&dense.weight, last);
+    tensors.push((
+        format!("{index}.weight"),
+        vec![dense.outputs(), dense.inputs()],
+        le(weight.as_slice()),
+    ));
+    tensors.push((
+        format!("{index}.bias"),
+        vec![dense.outputs()],
+        le(dense.bias.as_slice()),
+    ));
+    let views: Vec<(String, TensorView<'_>)> = tensors
+        .iter()
+        .map(|(name, shape, data)| {
+            TensorView::new(Dtype::F32, shape.clone(), data)
+                .map(|v| (name.clone(), v))
+                .map_err(|e| SafetensorsErrorKind::Encode(e.to_string()))
+        })
+        .collect::<Result<_, _>>()?;
+    let bytes = ::safetensors::serialize(views, Some(info))
+        .map_err(|e| SafetensorsErrorKind::Encode(e.to_string()))?;
+    canonical_header(&bytes)
+}
+
+/// Reads a network written by [`conv_to_bytes`] for architecture `arch`, checking every
+/// tensor's shape against it.
+///
+/// # Errors
+/// [`SafetensorsErrorKind::UnknownLayer`] for a missing tensor, [`SafetensorsErrorKind::Shape`]
+/// naming the tensor whose shape differs, and the errors of [`from_bytes`] for a file that is
+/// not safetensors.
+pub fn conv_from_bytes(bytes: &[u8], arch: &ConvArchitecture) -> Result<ConvNet, Fault> {
+    let (file, _) = parse(bytes)?;
+    let shapes = arch
+        .shapes()
+        .map_err(|e| whole(SafetensorsErrorKind::Format(e.to_string())))?;
+    let tensor = |name: String, shape: Vec<usize>| -> Result<Vec<f32>, Fault> {
+        let t = file
+            .tensor(&name)
+            .map_err(|_| SafetensorsErrorKind::UnknownLayer(name.clone()).at(name.clone()))?;
+        if t.shape() != shape.as_slice() {
+            return Err(SafetensorsErrorKind::Shape {
+                expected: format!("{shape:?}"),
+                found: t.shape().to_vec(),
+            }
+            .at(name));
+        }
+        to_f32(&t).map_err(|k| k.at(name))
+    };
+    let matrix =
+        |rows, cols, v: Vec<f32>| Matrix::from_vec(rows, cols, v).expect("the shape was checked");
+    let mut params = Vec::new();
+    let mut channels = arch.input.channels;
+    for (i, layer) in arch.layers.iter().enumerate() {
+        if let ConvLayer::Conv(c) = layer {
+            let w = tensor(
+                format!("{i}.weight"),
+                vec![c.filters, channels, c.kernel, c.kernel],
+            )?;
+            let b = tensor(format!("{i}.bias"), vec![c.filters])?;
+            params.push(Linear {
+                weight: matrix(c.filters, channels * c.kernel * c.kernel, w),
+                bias: matrix(1, c.filters, b),
+            });
+        }
+        channels = shapes[i].channels;
+    }
+    let last = *shapes.last().unwrap_or(&arch.input);
+    let index = arch.layers.len() + 1;
+    let w = tensor(format!("{index}.weight"), vec![arch.classes, last.len()])?;
+    let b = tensor(format!("{index}.bias"), vec![arch.classes])?;
+    params.push(Linear {
+        weight: chw_to_hwc(&matrix(arch.classes, last.len(), w), last),
+        bias: matrix(1, arch.classes, b),
+    });
+    ConvNet::from_params(arch.clone(), params)
+        .map_err(|e| whole(SafetensorsErrorKind::Format(e.to_string())))
+}
+
+/// The metadata key holding a convolutional network's layers in words.
+pub const CONV_KEY: &str = "ml4a.conv";
+
+/// A dense weight whose inputs are maps of `shape` flattened with channels innermost, with its
+/// inputs reordered channel first (PyTorch's flatten of N, C, H, W).
+fn hwc_to_chw(w: &Matrix, shape: ImageShape) -> Matrix {
+    let (c, plane) = (shape.channels, shape.plane_len());
+    Matrix::from_fn(w.rows(), w.cols(), |o, j| {
+        let (ch, p) = (j / plane, j % plane);
+        w.get(o, p * c + ch)
+    })
+}
+
+/// The inverse of [`hwc_to_chw`].
+fn chw_to_hwc(w: &Matrix, shape: ImageShape) -> Matrix {
+    let (c, plane) = (shape.channels, shape.plane_len());
+    Matrix::from_fn(w.rows(), w.cols(), |o, j| {
+        let (p, ch) = (j / c, j % c);
+        w.get(o, ch * plane + p)
+    })
+}
+
+/// Writes `net` to `path` as safetensors ([`conv_to_bytes`]), atomically.
+///
+/// # Errors
+/// [`SafetensorsError`] naming `path`.
+pub fn save_conv(
+    net: &ConvNet,
+    metadata: &BTreeMap<String, String>,
+    path: &Path,
+) -> Result<(), SafetensorsError> {
+    let fail = |kind| SafetensorsError {
+        path: path.to_path_buf(),
+        tensor: None,
+        kind,
+    };
+    let bytes = conv_to_bytes(net, metadata).map_err(fail)?;
+    atomicfile::write(path, &bytes).map_err(|e| fail(std::io::Error::from(e).into()))
+}
+
+/// Reads `path`, written by [`save_conv`], as a network of architecture `arch`.
+///
+/// # Errors
+/// [`SafetensorsError`] naming `path` and the tensor at fault.
+pub fn read_conv(path: &Path, arch: &ConvArchitecture) -> Result<ConvNet, SafetensorsError> {
+    let fail = |(tensor, kind): Fault| SafetensorsError {
+        path: path.to_path_buf(),
+        tensor,
+        kind,
+    };
+    let bytes = std::fs::read(path).map_err(|e| fail(whole(e.into())))?;
+    conv_from_bytes(&bytes, arch).map_err(fail)
 }
 
 #[cfg(test)]
@@ -894,5 +1075,98 @@ mod tests {
             prop_assert_eq!(back.model.layers(), m.layers());
             prop_assert_eq!(back.model.architecture(), m.architecture());
         }
+    }
+
+    fn conv_net(filters: usize, seed: u64) -> ConvNet {
+        use crate::conv::{Conv2dSpec, MaxPool2dSpec};
+        let arch = ConvArchitecture {
+            input: ImageShape {
+                channels: 2,
+                height: 6,
+                width: 6,
+            },
+            layers: vec![
+                ConvLayer::Conv(Conv2dSpec {
+                    filters,
+                    kernel: 3,
+                    stride: 1,
+                    pad: 1,
+                }),
+                ConvLayer::Relu,
+                ConvLayer::MaxPool(MaxPool2dSpec { size: 2, stride: 2 }),
+                ConvLayer::Conv(Conv2dSpec {
+                    filters: 4,
+                    kernel: 3,
+                    stride: 1,
+                    pad: 1,
+                }),
+            ],
+            classes: 5,
+        };
+        ConvNet::new(arch, Init::HeNormal, &mut init::rng(seed)).unwrap()
+    }
+
+    #[test]
+    fn a_conv_net_round_trips_bit_for_bit_in_pytorch_names() {
+        let net = conv_net(3, 1);
+        let bytes = conv_to_bytes(&net, &BTreeMap::new()).unwrap();
+        assert_eq!(bytes, conv_to_bytes(&net, &BTreeMap::new()).unwrap());
+        let (file, meta) = parse(&bytes).unwrap();
+        // nn.Sequential: conv 0, relu 1, pool 2, conv 3, flatten 4, linear 5.
+        let mut names: Vec<(String, Vec<usize>)> = file
+            .tensors()
+            .into_iter()
+            .map(|(n, t)| (n, t.shape().to_vec()))
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                ("0.bias".to_string(), vec![3]),
+                ("0.weight".into(), vec![3, 2, 3, 3]),
+                ("3.bias".into(), vec![4]),
+                ("3.weight".into(), vec![4, 3, 3, 3]),
+                ("5.bias".into(), vec![5]),
+                ("5.weight".into(), vec![5, 36]),
+            ]
+        );
+        assert_eq!(meta.get(CONV_KEY), Some(&net.architecture().describe()));
+        let back = conv_from_bytes(&bytes, net.architecture()).unwrap();
+        let bits = |n: &ConvNet| -> Vec<Vec<u32>> {
+            n.params()
+                .iter()
+                .map(|(_, m)| m.as_slice().iter().map(|v| v.to_bits()).collect())
+                .collect()
+        };
+        assert_eq!(bits(&back), bits(&net));
+    }
+
+    #[test]
+    fn the_dense_inputs_are_reordered_channel_first() {
+        // Two channels of a 1x2 map: ours (p0c0, p0c1, p1c0, p1c1), PyTorch's (c0p0, c0p1, c1p0, c1p1).
+        let shape = ImageShape {
+            channels: 2,
+            height: 1,
+            width: 2,
+        };
+        let ours = Matrix::from_vec(1, 4, vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+        let theirs = hwc_to_chw(&ours, shape);
+        assert_eq!(theirs.as_slice(), &[1.0, 3.0, 2.0, 4.0]);
+        assert_eq!(chw_to_hwc(&theirs, shape), ours);
+    }
+
+    #[test]
+    fn a_conv_file_for_another_architecture_names_the_tensor() {
+        let bytes = conv_to_bytes(&conv_net(3, 1), &BTreeMap::new()).unwrap();
+        let other = conv_net(5, 1);
+        let (tensor, kind) = conv_from_bytes(&bytes, other.architecture()).unwrap_err();
+        assert_eq!(tensor.as_deref(), Some("0.weight"));
+        assert!(
+            matches!(kind, SafetensorsErrorKind::Shape { ref found, .. } if found == &[3, 2, 3, 3]),
+            "{kind}"
+        );
+        // Truncated: the reader's own checks, before any tensor.
+        let (tensor, _) = conv_from_bytes(&bytes[..20], other.architecture()).unwrap_err();
+        assert_eq!(tensor, None);
     }
 }
