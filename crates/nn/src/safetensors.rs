@@ -436,11 +436,7 @@ pub fn to_bytes(
         .first()
         .filter(|_| arch.layers.len() > 1)
         .map_or(Activation::Identity, |l| l.activation);
-    let mut info: std::collections::HashMap<String, String> = metadata
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    info.insert("format".into(), "pt".into());
+    let mut info = pt_metadata(metadata);
     info.insert(ACTIVATION_KEY.into(), hidden.name().into());
     info.insert(
         WIDTHS_KEY.into(),
@@ -466,7 +462,26 @@ pub fn to_bytes(
             ]
         })
         .collect();
-    let views: Vec<(String, TensorView<'_>)> = bytes
+    encode(&bytes, info)
+}
+
+/// `metadata` with `format: pt`, which PyTorch's loaders expect.
+fn pt_metadata(metadata: &BTreeMap<String, String>) -> std::collections::HashMap<String, String> {
+    let mut info: std::collections::HashMap<String, String> = metadata
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    info.insert("format".into(), "pt".into());
+    info
+}
+
+/// F32 tensors `(name, shape, little-endian bytes)` and `info` as a safetensors file, its header
+/// keys sorted.
+fn encode(
+    tensors: &[(String, Vec<usize>, Vec<u8>)],
+    info: std::collections::HashMap<String, String>,
+) -> Result<Vec<u8>, SafetensorsErrorKind> {
+    let views: Vec<(String, TensorView<'_>)> = tensors
         .iter()
         .map(|(name, shape, data)| {
             TensorView::new(Dtype::F32, shape.clone(), data)
@@ -539,11 +554,7 @@ pub fn conv_to_bytes(
         .map_err(|e| SafetensorsErrorKind::Encode(e.to_string()))?
         .last()
         .unwrap_or(&arch.input);
-    let mut info: std::collections::HashMap<String, String> = metadata
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    info.insert("format".into(), "pt".into());
+    let mut info = pt_metadata(metadata);
     info.insert(CONV_KEY.into(), arch.describe());
     let le = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
     let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
@@ -570,17 +581,7 @@ pub fn conv_to_bytes(
         vec![dense.outputs()],
         le(dense.bias.as_slice()),
     ));
-    let views: Vec<(String, TensorView<'_>)> = tensors
-        .iter()
-        .map(|(name, shape, data)| {
-            TensorView::new(Dtype::F32, shape.clone(), data)
-                .map(|v| (name.clone(), v))
-                .map_err(|e| SafetensorsErrorKind::Encode(e.to_string()))
-        })
-        .collect::<Result<_, _>>()?;
-    let bytes = ::safetensors::serialize(views, Some(info))
-        .map_err(|e| SafetensorsErrorKind::Encode(e.to_string()))?;
-    canonical_header(&bytes)
+    encode(&tensors, info)
 }
 
 /// Reads a network written by [`conv_to_bytes`] for architecture `arch`, checking every

@@ -236,25 +236,61 @@ mod x86 {
         }
     }
 
-    /// Dots of `RA` rows of `a` (starting at `a`) with `RB` rows of `b`, each `k` long.
+    /// What the forward kernel reads its rows of: values, or bytes turned into values in a
+    /// register. Both give exact `f32` lanes, so one kernel serves both.
+    trait Lanes: Copy {
+        /// Eight consecutive elements at `p` as f32 lanes.
+        ///
+        /// # Safety
+        /// Eight elements must be readable at `p`, and AVX2 available.
+        unsafe fn load8(p: *const Self) -> __m256;
+        /// One element as f32.
+        fn value(self) -> f32;
+    }
+
+    impl Lanes for f32 {
+        #[inline(always)]
+        unsafe fn load8(p: *const f32) -> __m256 {
+            // SAFETY: as the trait requires.
+            unsafe { _mm256_loadu_ps(p) }
+        }
+        #[inline(always)]
+        fn value(self) -> f32 {
+            self
+        }
+    }
+
+    impl Lanes for u8 {
+        #[inline(always)]
+        unsafe fn load8(p: *const u8) -> __m256 {
+            // SAFETY: as the trait requires; every byte is an integer below 2^24, so exact.
+            unsafe { _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(p.cast()))) }
+        }
+        #[inline(always)]
+        fn value(self) -> f32 {
+            self as f32
+        }
+    }
+
+    /// Dots of the `RA` rows at `a` with `RB` rows of `w` (starting at `w`), each `k` long.
     #[inline(always)]
-    unsafe fn dot_tile<const RA: usize, const RB: usize>(
-        a: *const f32,
-        b: *const f32,
+    unsafe fn dot_tile<T: Lanes, const RA: usize, const RB: usize>(
+        a: [*const T; RA],
+        w: *const f32,
         k: usize,
     ) -> [[f32; RB]; RA] {
-        // SAFETY (whole fn): the caller guarantees RA rows at `a` and RB rows at `b` of `k`
-        // values each, and that AVX2 + FMA are available.
+        // SAFETY (whole fn): the caller guarantees RA rows of k elements, RB rows of k floats
+        // at `w`, and AVX2 + FMA.
         unsafe {
             let mut acc = [[_mm256_setzero_ps(); RB]; RA];
             let body = k / 8 * 8;
             let mut p = 0;
             while p < body {
-                let av: [__m256; RA] = std::array::from_fn(|r| _mm256_loadu_ps(a.add(r * k + p)));
+                let av: [__m256; RA] = std::array::from_fn(|r| T::load8(a[r].add(p)));
                 for rb in 0..RB {
-                    let bv = _mm256_loadu_ps(b.add(rb * k + p));
+                    let wv = _mm256_loadu_ps(w.add(rb * k + p));
                     for ra in 0..RA {
-                        acc[ra][rb] = _mm256_fmadd_ps(av[ra], bv, acc[ra][rb]);
+                        acc[ra][rb] = _mm256_fmadd_ps(av[ra], wv, acc[ra][rb]);
                     }
                 }
                 p += 8;
@@ -264,7 +300,7 @@ mod x86 {
                 for rb in 0..RB {
                     let mut s = hsum(acc[ra][rb]);
                     for q in body..k {
-                        s = (*a.add(ra * k + q)).mul_add(*b.add(rb * k + q), s);
+                        s = (*a[ra].add(q)).value().mul_add(*w.add(rb * k + q), s);
                     }
                     out[ra][rb] = s;
                 }
@@ -273,10 +309,12 @@ mod x86 {
         }
     }
 
+    /// Rows `i..i + RA` of the output (`n` wide) from the rows at `a`, added to what is there
+    /// when `acc`.
     #[inline(always)]
-    unsafe fn nt_rows<const RA: usize>(
-        a: &[f32],
-        b: &[f32],
+    unsafe fn nt_rows<T: Lanes, const RA: usize>(
+        a: [*const T; RA],
+        w: &[f32],
         k: usize,
         out: &mut [f32],
         n: usize,
@@ -287,11 +325,9 @@ mod x86 {
         while j < n {
             macro_rules! tile {
                 ($rb:literal) => {{
-                    // SAFETY: rows i..i+RA of a and j..j+$rb of b exist (checked by the caller's
-                    // shapes and the loop bounds); AVX2 + FMA are enabled in the caller.
-                    let t = unsafe {
-                        dot_tile::<RA, $rb>(a.as_ptr().add(i * k), b.as_ptr().add(j * k), k)
-                    };
+                    // SAFETY: the RA rows at `a` hold k elements and rows j..j+$rb of w exist
+                    // (the caller's shapes and the loop bounds); AVX2 + FMA are enabled.
+                    let t = unsafe { dot_tile::<T, RA, $rb>(a, w.as_ptr().add(j * k), k) };
                     for ra in 0..RA {
                         let o = &mut out[(i + ra) * n + j..(i + ra) * n + j + $rb];
                         for rb in 0..$rb {
@@ -301,7 +337,7 @@ mod x86 {
                     j += $rb;
                 }};
             }
-            // Five rows of b against two of a: ten accumulators, seven loads per ten FMAs.
+            // Five rows of w against two of a: ten accumulators, seven loads per ten FMAs.
             match n - j {
                 5.. => tile!(5),
                 4 => tile!(4),
@@ -319,14 +355,15 @@ mod x86 {
         assert!(a.len() * n == out.len() * k && b.len() == n * k);
         let m = out.len() / n.max(1);
         let mut i = 0;
+        let row = |r: usize| a[r * k..].as_ptr();
         // SAFETY: the assert above pins the shapes the row tiles read.
         unsafe {
             while i + 2 <= m {
-                nt_rows::<2>(a, b, k, out, n, i, acc);
+                nt_rows::<f32, 2>([row(i), row(i + 1)], b, k, out, n, i, acc);
                 i += 2;
             }
             if i < m {
-                nt_rows::<1>(a, b, k, out, n, i, acc);
+                nt_rows::<f32, 1>([row(i)], b, k, out, n, i, acc);
             }
         }
     }
@@ -391,11 +428,11 @@ mod x86 {
         }
     }
 
-    /// Eight bytes at `p` as eight f32 lanes (exact: every byte is an integer below 2^24).
+    /// Eight bytes at `p` as eight f32 lanes.
     #[inline(always)]
     unsafe fn bytes8(p: *const u8) -> __m256 {
-        // SAFETY (whole fn): the caller guarantees 8 readable bytes at `p` and AVX2.
-        unsafe { _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(p.cast()))) }
+        // SAFETY: the caller guarantees 8 readable bytes at `p` and AVX2.
+        unsafe { u8::load8(p) }
     }
 
     /// Hints the processor to bring row `r` into cache: training reads rows in shuffled order,
@@ -405,76 +442,6 @@ mod x86 {
         for line in r.chunks(64) {
             // SAFETY: a prefetch is a hint that never faults.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
-        }
-    }
-
-    /// Dots of `RA` byte rows with `RB` rows of `w` (starting at `w`), each `k` long.
-    #[inline(always)]
-    unsafe fn dot_tile_u8<const RA: usize, const RB: usize>(
-        a: [*const u8; RA],
-        w: *const f32,
-        k: usize,
-    ) -> [[f32; RB]; RA] {
-        // SAFETY (whole fn): the caller guarantees RA rows of k bytes, RB rows of k floats at
-        // `w`, and AVX2 + FMA.
-        unsafe {
-            let mut acc = [[_mm256_setzero_ps(); RB]; RA];
-            let body = k / 8 * 8;
-            let mut p = 0;
-            while p < body {
-                let av: [__m256; RA] = std::array::from_fn(|r| bytes8(a[r].add(p)));
-                for rb in 0..RB {
-                    let wv = _mm256_loadu_ps(w.add(rb * k + p));
-                    for ra in 0..RA {
-                        acc[ra][rb] = _mm256_fmadd_ps(av[ra], wv, acc[ra][rb]);
-                    }
-                }
-                p += 8;
-            }
-            let mut out = [[0.0f32; RB]; RA];
-            for ra in 0..RA {
-                for rb in 0..RB {
-                    let mut s = hsum(acc[ra][rb]);
-                    for q in body..k {
-                        s = (*a[ra].add(q) as f32).mul_add(*w.add(rb * k + q), s);
-                    }
-                    out[ra][rb] = s;
-                }
-            }
-            out
-        }
-    }
-
-    #[inline(always)]
-    unsafe fn nt_u8_rows<const RA: usize>(
-        x: &[&[u8]],
-        w: &[f32],
-        k: usize,
-        out: &mut [f32],
-        n: usize,
-        i: usize,
-    ) {
-        let a: [*const u8; RA] = std::array::from_fn(|r| x[i + r].as_ptr());
-        let mut j = 0;
-        while j < n {
-            macro_rules! tile {
-                ($rb:literal) => {{
-                    // SAFETY: rows i..i+RA of x hold k bytes and rows j..j+$rb of w exist
-                    // (the caller's assert and the loop bounds); AVX2 + FMA are enabled.
-                    let t = unsafe { dot_tile_u8::<RA, $rb>(a, w.as_ptr().add(j * k), k) };
-                    for ra in 0..RA {
-                        out[(i + ra) * n + j..(i + ra) * n + j + $rb].copy_from_slice(&t[ra]);
-                    }
-                    j += $rb;
-                }};
-            }
-            match n - j {
-                5.. => tile!(5),
-                4 => tile!(4),
-                3 => tile!(3),
-                2 => tile!(2),
-                _ => tile!(1),
-            }
         }
     }
 
@@ -491,11 +458,11 @@ mod x86 {
                 for r in x[i + 2..m.min(i + 4)].iter() {
                     prefetch_row(r);
                 }
-                nt_u8_rows::<2>(x, w, k, out, n, i);
+                nt_rows::<u8, 2>([x[i].as_ptr(), x[i + 1].as_ptr()], w, k, out, n, i, false);
                 i += 2;
             }
             if i < m {
-                nt_u8_rows::<1>(x, w, k, out, n, i);
+                nt_rows::<u8, 1>([x[i].as_ptr()], w, k, out, n, i, false);
             }
         }
     }

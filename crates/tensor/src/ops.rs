@@ -147,18 +147,9 @@ fn tn_thin(a: MatrixView<'_>, b: MatrixView<'_>, out: &mut Matrix) {
         kernels::thin_tn(a, n, b, k, 0..k, out.as_mut_slice());
         return;
     }
-    // Column blocks are multiples of 16 so the kernel's full-width path covers all but the last.
-    let cols_per = k.div_ceil(nblocks).div_ceil(16) * 16;
-    let parts: Vec<(usize, Vec<f32>)> = (0..k.div_ceil(cols_per))
-        .into_par_iter()
-        .map(|c| {
-            let cols = c * cols_per..((c + 1) * cols_per).min(k);
-            let mut block = vec![0.0; n * cols.len()];
-            kernels::thin_tn(a, n, b, k, cols.clone(), &mut block);
-            (cols.start, block)
-        })
-        .collect();
-    scatter_columns(parts, n, k, out.as_mut_slice());
+    column_blocks(n, k, nblocks, out.as_mut_slice(), |cols, block| {
+        kernels::thin_tn(a, n, b, k, cols, block)
+    });
 }
 
 /// Asks the processor to bring `rows` towards its caches, without waiting for them: a training
@@ -241,25 +232,35 @@ pub fn gemm_u8_tn_scaled(d: MatrixView<'_>, x: &[&[u8]], scale: &[f32], out: &mu
         kernels::thin_tn_u8(d, n, x, 0..k, scale, out.as_mut_slice());
         return;
     }
+    column_blocks(n, k, nblocks, out.as_mut_slice(), |cols, block| {
+        kernels::thin_tn_u8(d, n, x, cols, scale, block)
+    });
+}
+
+/// Fills the `n x k` matrix `out` in `nblocks` blocks of columns computed in parallel:
+/// `block(cols, values)` writes the `n x cols.len()` values of columns `cols`. Blocks are
+/// multiples of 16 columns, so a kernel's full-width path covers all but the last.
+fn column_blocks(
+    n: usize,
+    k: usize,
+    nblocks: usize,
+    out: &mut [f32],
+    block: impl Fn(std::ops::Range<usize>, &mut [f32]) + Sync,
+) {
     let cols_per = k.div_ceil(nblocks).div_ceil(16) * 16;
     let parts: Vec<(usize, Vec<f32>)> = (0..k.div_ceil(cols_per))
         .into_par_iter()
         .map(|c| {
             let cols = c * cols_per..((c + 1) * cols_per).min(k);
-            let mut block = vec![0.0; n * cols.len()];
-            kernels::thin_tn_u8(d, n, x, cols.clone(), scale, &mut block);
-            (cols.start, block)
+            let mut values = vec![0.0; n * cols.len()];
+            block(cols.clone(), &mut values);
+            (cols.start, values)
         })
         .collect();
-    scatter_columns(parts, n, k, out.as_mut_slice());
-}
-
-/// Copies column blocks `(first column, n x width values)` into the `n x k` matrix `out`.
-fn scatter_columns(parts: Vec<(usize, Vec<f32>)>, n: usize, k: usize, out: &mut [f32]) {
-    for (c0, block) in parts {
-        let w = block.len() / n;
+    for (c0, values) in parts {
+        let w = values.len() / n;
         for j in 0..n {
-            out[j * k + c0..j * k + c0 + w].copy_from_slice(&block[j * w..(j + 1) * w]);
+            out[j * k + c0..j * k + c0 + w].copy_from_slice(&values[j * w..(j + 1) * w]);
         }
     }
 }
