@@ -198,11 +198,17 @@ pub fn time_ours(protocol: &Protocol, data_dir: &DataDir) -> Result<BenchResult,
 
 /// `VmHWM` of this process from `/proc/self/status`, in MiB (0 where unavailable).
 pub fn peak_rss_mib() -> f64 {
+    status_mib("VmHWM:")
+}
+
+/// The field `key` (`VmHWM:`, `RssAnon:`, …) of `/proc/self/status`, given there in KiB, in MiB
+/// (0 where unavailable).
+pub fn status_mib(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(0.0, |kib| kib / 1024.0)

@@ -165,14 +165,7 @@ pub fn time_one(dir: &Path) -> Result<ScaleResult, ExperimentError> {
 
 /// `RssAnon` of this process from `/proc/self/status`, MiB (0 where unavailable).
 pub fn rss_anon_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("RssAnon:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
+    crate::bench::status_mib("RssAnon:")
 }
 
 /// Whether the curve meets both bars, and the table that says so.

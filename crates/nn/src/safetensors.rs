@@ -524,12 +524,20 @@ pub fn save(
     metadata: &BTreeMap<String, String>,
     path: &Path,
 ) -> Result<(), SafetensorsError> {
+    write_file(path, to_bytes(model, metadata))
+}
+
+/// Writes encoded bytes to `path` atomically, or the encoding's error, naming `path`.
+fn write_file(
+    path: &Path,
+    bytes: Result<Vec<u8>, SafetensorsErrorKind>,
+) -> Result<(), SafetensorsError> {
     let fail = |kind| SafetensorsError {
         path: path.to_path_buf(),
         tensor: None,
         kind,
     };
-    let bytes = to_bytes(model, metadata).map_err(fail)?;
+    let bytes = bytes.map_err(fail)?;
     atomicfile::write(path, &bytes).map_err(|e| fail(std::io::Error::from(e).into()))
 }
 
@@ -670,13 +678,7 @@ pub fn save_conv(
     metadata: &BTreeMap<String, String>,
     path: &Path,
 ) -> Result<(), SafetensorsError> {
-    let fail = |kind| SafetensorsError {
-        path: path.to_path_buf(),
-        tensor: None,
-        kind,
-    };
-    let bytes = conv_to_bytes(net, metadata).map_err(fail)?;
-    atomicfile::write(path, &bytes).map_err(|e| fail(std::io::Error::from(e).into()))
+    write_file(path, conv_to_bytes(net, metadata))
 }
 
 /// Reads `path`, written by [`save_conv`], as a network of architecture `arch`.

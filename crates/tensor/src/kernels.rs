@@ -368,6 +368,76 @@ mod x86 {
         }
     }
 
+    /// `out[j][c'] = scale(c) · Σ_i d[i][j] · x_i[c]` for `c` in `cols`, the rows `x_i` given by
+    /// pointer: the weight gradient of a layer with `n` outputs, on values or on bytes.
+    ///
+    /// # Safety
+    /// AVX2 + FMA; `rows` holds `m = d.len() / n` pointers to rows of at least `cols.end`
+    /// elements; `out` is `n x cols.len()`; `scale`, when given, covers `cols`.
+    #[inline(always)]
+    unsafe fn tn_rows<T: Lanes>(
+        d: &[f32],
+        n: usize,
+        rows: &[*const T],
+        cols: std::ops::Range<usize>,
+        scale: Option<&[f32]>,
+        out: &mut [f32],
+    ) {
+        let stride = cols.len();
+        let dp = d.as_ptr();
+        let mut c = cols.start;
+        // Sixteen columns against up to five outputs: ten accumulators, seven loads per ten
+        // FMAs, every column read (and for bytes converted) once per five outputs.
+        while c + 16 <= cols.end {
+            let mut j = 0;
+            while j < n {
+                let rj = (n - j).min(5);
+                // SAFETY: rows 0..m of d and of `rows`, columns c..c+16 <= cols.end and outputs
+                // j..j+rj <= n are in bounds by the caller's contract.
+                unsafe {
+                    let mut acc = [[_mm256_setzero_ps(); 2]; 5];
+                    for (i, &row) in rows.iter().enumerate() {
+                        let x0 = T::load8(row.add(c));
+                        let x1 = T::load8(row.add(c + 8));
+                        for q in 0..5 {
+                            if q < rj {
+                                let dq = _mm256_broadcast_ss(&*dp.add(i * n + j + q));
+                                acc[q][0] = _mm256_fmadd_ps(dq, x0, acc[q][0]);
+                                acc[q][1] = _mm256_fmadd_ps(dq, x1, acc[q][1]);
+                            }
+                        }
+                    }
+                    let (s0, s1) = match scale {
+                        Some(s) => (
+                            _mm256_loadu_ps(s.as_ptr().add(c)),
+                            _mm256_loadu_ps(s.as_ptr().add(c + 8)),
+                        ),
+                        None => (_mm256_set1_ps(1.0), _mm256_set1_ps(1.0)),
+                    };
+                    for q in 0..rj {
+                        let o = out.as_mut_ptr().add((j + q) * stride + (c - cols.start));
+                        // A product with 1.0 is exact: the unscaled sums keep their bits.
+                        _mm256_storeu_ps(o, _mm256_mul_ps(acc[q][0], s0));
+                        _mm256_storeu_ps(o.add(8), _mm256_mul_ps(acc[q][1], s1));
+                    }
+                }
+                j += rj;
+            }
+            c += 16;
+        }
+        // The last few columns, one at a time, with the same fused operations in row order.
+        for c in c..cols.end {
+            for j in 0..n {
+                let mut s = 0.0f32;
+                for (i, &row) in rows.iter().enumerate() {
+                    // SAFETY: as above.
+                    s = d[i * n + j].mul_add(unsafe { (*row.add(c)).value() }, s);
+                }
+                out[j * stride + (c - cols.start)] = scale.map_or(s, |sc| s * sc[c]);
+            }
+        }
+    }
+
     /// # Safety
     /// The processor must support AVX2 and FMA; `d` is `m x n`, `x` is `m x k`, `out` is
     /// `n x cols.len()` and `cols` lies within `0..k`.
@@ -382,57 +452,9 @@ mod x86 {
     ) {
         let m = d.len() / n.max(1);
         assert!(x.len() == m * k && cols.end <= k && out.len() == n * cols.len());
-        let stride = cols.len();
-        let (dp, xp) = (d.as_ptr(), x.as_ptr());
-        let mut c = cols.start;
-        // Sixteen columns against up to five outputs: ten accumulators, seven loads per ten
-        // FMAs, every column of x read once per five outputs.
-        while c + 16 <= cols.end {
-            let mut j = 0;
-            while j < n {
-                let rj = (n - j).min(5);
-                // SAFETY: rows 0..m of d and x, columns c..c+16 < k and outputs j..j+rj < n
-                // are in bounds by the assert above.
-                unsafe {
-                    let mut acc = [[_mm256_setzero_ps(); 2]; 5];
-                    for i in 0..m {
-                        let x0 = _mm256_loadu_ps(xp.add(i * k + c));
-                        let x1 = _mm256_loadu_ps(xp.add(i * k + c + 8));
-                        for q in 0..5 {
-                            if q < rj {
-                                let dq = _mm256_broadcast_ss(&*dp.add(i * n + j + q));
-                                acc[q][0] = _mm256_fmadd_ps(dq, x0, acc[q][0]);
-                                acc[q][1] = _mm256_fmadd_ps(dq, x1, acc[q][1]);
-                            }
-                        }
-                    }
-                    for q in 0..rj {
-                        let o = out.as_mut_ptr().add((j + q) * stride + (c - cols.start));
-                        _mm256_storeu_ps(o, acc[q][0]);
-                        _mm256_storeu_ps(o.add(8), acc[q][1]);
-                    }
-                }
-                j += rj;
-            }
-            c += 16;
-        }
-        // The last few columns, one at a time, with the same fused operations in row order.
-        for c in c..cols.end {
-            for j in 0..n {
-                let mut s = 0.0f32;
-                for i in 0..m {
-                    s = d[i * n + j].mul_add(x[i * k + c], s);
-                }
-                out[j * stride + (c - cols.start)] = s;
-            }
-        }
-    }
-
-    /// Eight bytes at `p` as eight f32 lanes.
-    #[inline(always)]
-    unsafe fn bytes8(p: *const u8) -> __m256 {
-        // SAFETY: the caller guarantees 8 readable bytes at `p` and AVX2.
-        unsafe { u8::load8(p) }
+        let rows: Vec<*const f32> = (0..m).map(|i| x[i * k..].as_ptr()).collect();
+        // SAFETY: the assert above pins the shapes `tn_rows` reads.
+        unsafe { tn_rows(d, n, &rows, cols, None, out) }
     }
 
     /// Hints the processor to bring row `r` into cache: training reads rows in shuffled order,
@@ -486,51 +508,9 @@ mod x86 {
                 && out.len() == n * cols.len()
                 && x.iter().all(|r| r.len() == k)
         );
-        let stride = cols.len();
-        let dp = d.as_ptr();
-        let mut c = cols.start;
-        // Sixteen columns against up to five outputs: ten accumulators, and each byte converted
-        // once per five outputs.
-        while c + 16 <= cols.end {
-            let mut j = 0;
-            while j < n {
-                let rj = (n - j).min(5);
-                // SAFETY: rows 0..m of d and x, columns c..c+16 <= k and outputs j..j+rj <= n
-                // are in bounds by the assert above.
-                unsafe {
-                    let mut acc = [[_mm256_setzero_ps(); 2]; 5];
-                    for (i, row) in x.iter().enumerate() {
-                        let x0 = bytes8(row.as_ptr().add(c));
-                        let x1 = bytes8(row.as_ptr().add(c + 8));
-                        for q in 0..5 {
-                            if q < rj {
-                                let dq = _mm256_broadcast_ss(&*dp.add(i * n + j + q));
-                                acc[q][0] = _mm256_fmadd_ps(dq, x0, acc[q][0]);
-                                acc[q][1] = _mm256_fmadd_ps(dq, x1, acc[q][1]);
-                            }
-                        }
-                    }
-                    let s0 = _mm256_loadu_ps(scale.as_ptr().add(c));
-                    let s1 = _mm256_loadu_ps(scale.as_ptr().add(c + 8));
-                    for q in 0..rj {
-                        let o = out.as_mut_ptr().add((j + q) * stride + (c - cols.start));
-                        _mm256_storeu_ps(o, _mm256_mul_ps(acc[q][0], s0));
-                        _mm256_storeu_ps(o.add(8), _mm256_mul_ps(acc[q][1], s1));
-                    }
-                }
-                j += rj;
-            }
-            c += 16;
-        }
-        for c in c..cols.end {
-            for j in 0..n {
-                let mut s = 0.0f32;
-                for (i, row) in x.iter().enumerate() {
-                    s = d[i * n + j].mul_add(row[c] as f32, s);
-                }
-                out[j * stride + (c - cols.start)] = s * scale[c];
-            }
-        }
+        let rows: Vec<*const u8> = x.iter().map(|r| r.as_ptr()).collect();
+        // SAFETY: the assert above pins the shapes `tn_rows` reads.
+        unsafe { tn_rows(d, n, &rows, cols, Some(scale), out) }
     }
 
     pub(super) fn has_avx2_fma() -> bool {
