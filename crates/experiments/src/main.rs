@@ -11,7 +11,7 @@ use experiments::pipeline::{self, PipelineOptions, Progress, Results};
 use experiments::report::{self, Reproduce};
 use experiments::spec::DataKind;
 use experiments::training::Trained;
-use experiments::{DataDir, ExperimentError, NetworkId, Spec, bench, figures};
+use experiments::{DataDir, ExperimentError, Lang, NetworkId, Spec, bench, figures};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
@@ -35,6 +35,15 @@ struct Common {
     /// Never touch the network: missing data files are an error (also ML4A_OFFLINE=1).
     #[arg(long)]
     offline: bool,
+}
+
+/// The language of the words inside the figures (both report pages are always written).
+#[derive(clap::Args, Clone, Copy)]
+struct LangArg {
+    /// Language of the text drawn in the figures, and of the report page to open: en or ko.
+    /// Both index.html (English) and index.ko.html (Korean) are written either way.
+    #[arg(long = "lang", value_enum, default_value_t = Lang::En)]
+    lang: Lang,
 }
 
 /// `explore --model`: a model trained elsewhere, looked inside without training.
@@ -68,6 +77,8 @@ enum Command {
     Reproduce {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        lang: LangArg,
         /// Only these networks (default: all four).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
@@ -76,11 +87,15 @@ enum Command {
     Figures {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        lang: LangArg,
     },
     /// Train and look inside a network on any dataset the toolkit reads.
     Explore {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        lang: LangArg,
         /// mnist, cifar10 or idx:DIR (a folder with the four standard IDX files).
         #[arg(long)]
         dataset: String,
@@ -221,9 +236,10 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         .copied()
         .unwrap_or("error: invalid arguments")
         .to_string();
-    // "the following required arguments were not provided:" names them on the next line.
-    if what.ends_with(':')
-        && let Some(next) = lines.get(1)
+    // "the following required arguments were not provided:" names them on the next line, and
+    // a value outside a fixed set is followed by "[possible values: en, ko]".
+    if let Some(next) = lines.get(1)
+        && (what.ends_with(':') || next.starts_with("[possible values"))
     {
         what = format!("{what} {next}");
     }
@@ -289,7 +305,8 @@ fn options(common: &Common, fresh: bool) -> PipelineOptions {
 
 fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Reproduce { common, only } => {
+        Command::Reproduce { common, lang, only } => {
+            let lang = lang.lang;
             let ids: Vec<NetworkId> = if only.is_empty() {
                 NetworkId::ALL.to_vec()
             } else {
@@ -307,24 +324,26 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let opts = options(&common, true);
             fetch_data(&opts.data_dir, &specs, common.offline)?;
             let run = pipeline::train_and_analyse(&specs, &opts, &mut Bars::new())?;
-            let r = write_outputs(&run, &common.out)?;
+            let r = write_outputs(&run, &common.out, lang)?;
             print!("{}", report::table(&r, report::RunKind::Chapter));
             // The claims are findings: their verdicts never change the exit status.
             print!("{}", experiments::claims::table(&r.claims));
-            println!("wrote {}", common.out.join("index.html").display());
+            println!("wrote {}", common.out.join(lang.index_file()).display());
             Ok(if r.all_pass() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
             })
         }
-        Command::Figures { common } => {
+        Command::Figures { common, lang } => {
+            let lang = lang.lang;
             let specs: Vec<Spec> = NetworkId::ALL.iter().map(|n| n.spec()).collect();
             let opts = options(&common, false);
             fetch_data(&opts.data_dir, &specs, common.offline)?;
             let run = pipeline::train_and_analyse(&specs, &opts, &mut Bars::new())?;
-            write_outputs(&run, &common.out)?;
+            write_outputs(&run, &common.out, lang)?;
             println!("wrote {}", common.out.join("figures").display());
+            println!("open {}", common.out.join(lang.index_file()).display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Download { data_dir, dataset } => {
@@ -369,7 +388,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             )?;
             experiments::io::write_json(&common.out.join("sweep.json"), &points)?;
             let png = common.out.join("figures").join("sweep.png");
-            experiments::io::write_atomic(&png, &experiments::sweep::figure(&points).encode_png())?;
+            experiments::io::write_atomic(
+                &png,
+                &experiments::sweep::figure(&points, Lang::En).encode_png(),
+            )?;
             println!("wrote {}", png.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -486,6 +508,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         Command::Explore {
             common,
+            lang,
             dataset,
             hidden,
             epochs,
@@ -513,14 +536,16 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     &mut Bars::new(),
                 )?,
             };
-            let written = experiments::figures::write_explore(&run, &common.out.join("figures"))?;
+            let lang = lang.lang;
+            let written =
+                experiments::figures::write_explore(&run, &common.out.join("figures"), lang)?;
             report::write_summaries(&run, &common.out)?;
             experiments::demos::write(&run, &common.out)?;
             let r = report::reproduce(&run, run.total_seconds);
             experiments::io::write_json(&common.out.join("explore.json"), &r)?;
             report::write_index(&run, &r, &common.out, &written)?;
             print!("{}", report::table(&r, report::RunKind::Explore));
-            println!("wrote {}", common.out.join("index.html").display());
+            println!("wrote {}", common.out.join(lang.index_file()).display());
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -720,14 +745,14 @@ fn bench_conv(
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_outputs(run: &Results, out: &Path) -> Result<Reproduce> {
+fn write_outputs(run: &Results, out: &Path, lang: Lang) -> Result<Reproduce> {
     let start = std::time::Instant::now();
-    let written = figures::write_chapter(run, &out.join("figures"))?;
+    let written = figures::write_chapter(run, &out.join("figures"), lang)?;
     report::write_summaries(run, out)?;
     experiments::demos::write(run, out)?;
     let sweeps = claim_sweeps(run, &out.join("models"))?;
     let measuring = std::time::Instant::now();
-    let claims = experiments::claims::write_all(run, &sweeps, &out.join("figures"))?;
+    let claims = experiments::claims::write_all(run, &sweeps, &out.join("figures"), lang)?;
     eprintln!(
         "claims measured and drawn in {:.1} s",
         measuring.elapsed().as_secs_f64()
@@ -735,7 +760,7 @@ fn write_outputs(run: &Results, out: &Path) -> Result<Reproduce> {
     let mut r = report::reproduce(run, run.total_seconds + start.elapsed().as_secs_f64());
     r.claims = claims.claims;
     // Claim 10 only from cached convolutional nets: reproduce never trains them.
-    r.claim10 = experiments::convnet::claim10(run, &out.join("models"), out)?;
+    r.claim10 = experiments::convnet::claim10(run, &out.join("models"), out, lang)?;
     match &r.claim10 {
         Some(c) => println!("claim 10: {}", c.verdict),
         None => {
@@ -743,7 +768,7 @@ fn write_outputs(run: &Results, out: &Path) -> Result<Reproduce> {
         }
     }
     experiments::io::write_json(&out.join("reproduce.json"), &r)?;
-    let extra = experiments::claims::html(&r.claims, &claims.unit_figures);
+    let extra = |l: Lang| experiments::claims::html(&r.claims, &claims.unit_figures, l);
     report::write_index_with(run, &r, out, &report::chapter_figures(&written), &extra)?;
     Ok(r)
 }

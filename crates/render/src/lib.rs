@@ -86,4 +86,4 @@ mod text;
 pub use color::{Rgb, diverging, gray_level, max_abs, min_max, palette};
 pub use raster::{Raster, Rect, Stroke};
 pub use scene::Drawing;
-pub use text::{Anchor, HAlign, TextMetrics, TextStyle, VAlign, measure_text};
+pub use text::{Anchor, HAlign, TextMetrics, TextStyle, VAlign, measure_text, missing_glyphs};
