@@ -6,7 +6,7 @@ The subset keeps the Korean face (Noto Sans CJK KR Regular) for:
   - the 2,350 Hangul syllables of KS X 1001 (those EUC-KR encodes, the set most Korean
     text is written in),
   - Hangul Jamo and Hangul Compatibility Jamo,
-  - printable ASCII and the punctuation Korean text around numbers uses,
+  - printable ASCII, and the punctuation and symbols the figures put beside Korean words,
 with its CFF outlines and subroutines, without hinting or vertical-writing tables.
 
 Run from anywhere, with fontTools (`pip install fonttools`) and the Debian package
@@ -55,7 +55,9 @@ def main():
     unicodes |= set(range(0x1100, 0x1200))  # Hangul Jamo
     unicodes |= set(range(0x3130, 0x3190))  # Hangul Compatibility Jamo
     unicodes |= set(range(0x20, 0x7F))  # printable ASCII
-    unicodes |= {ord(c) for c in "·…‘’“”–—×%~「」『』、。"}
+    # Punctuation and the symbols the figures put beside Korean words (arrows of axis labels,
+    # the star of an emphasised bar), so a Korean label is drawn in this one font.
+    unicodes |= {ord(c) for c in "·…‘’“”–—×±≥≤%~「」『』、。←↑→↓★Σ"}
     unicodes |= {ord(c) for c in EXTRA}
 
     options = subset.Options()
