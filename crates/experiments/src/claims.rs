@@ -1151,7 +1151,7 @@ pub fn layers_stop_helping(sweeps: &Sweeps, lang: Lang) -> Option<Measured> {
         ));
         summary_ko.push(format!(
             "{}: 은닉층 없이 {:.2}%, 은닉층 1개 중 최고 {:+.2}점, 은닉층 2개 중 최고 {:+.2}점 추가",
-            kind.name(),
+            kind.display_name(),
             100.0 * none,
             100.0 * (one - none),
             100.0 * (two - one)
