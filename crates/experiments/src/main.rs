@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use experiments::fetch::FetchPolicy;
 use experiments::pipeline::{self, PipelineOptions, Progress, Results};
 use experiments::report::{self, Reproduce};
@@ -255,7 +255,13 @@ fn usage_error(e: &clap::Error) -> ExitCode {
                 .join(" ")
         })
         .filter(|c| !c.is_empty())
-        .unwrap_or_else(|| "experiments".to_string());
+        .unwrap_or_else(|| {
+            // A bad value (`--lang fr`) comes without a usage line: the subcommand is argv's.
+            std::env::args()
+                .nth(1)
+                .filter(|a| Cli::command().find_subcommand(a).is_some())
+                .map_or_else(|| "experiments".to_string(), |s| format!("experiments {s}"))
+        });
     let hint = lines
         .iter()
         .find_map(|l| l.strip_prefix("tip: "))
