@@ -277,6 +277,7 @@ pub fn figure_strings_ko() -> Vec<String> {
     .map(|t| t.ko.to_string())
     .collect();
     let w = table_words(ko);
+    all.extend([format!("{} 비행기", w.predicted), format!("{} 9", w.actual)]);
     all.extend([w.accuracy, w.recall, w.precision, w.predicted, w.actual]);
     all.extend([
         filter(ko, 10),

@@ -291,11 +291,11 @@ pub fn confusion_samples(o: &Outcome, data: &Loaded, lang: Lang) -> Figure {
         .iter()
         .map(|s| s.map(|s| sample_raster(&view, s.index)))
         .collect();
-    Figure::Png(samples_table(
-        &cells,
-        &classes(o, lang),
-        &SamplesOptions::default(),
-    ))
+    let opts = SamplesOptions {
+        words: words::table_words(lang),
+        ..SamplesOptions::default()
+    };
+    Figure::Png(samples_table(&cells, &classes(o, lang), &opts))
 }
 
 /// The selected test-set mistakes, each beside the network's class probabilities.

@@ -80,10 +80,14 @@ pub struct SamplesOptions {
     pub title: Option<String>,
     /// Pixels of background around the figure.
     pub margin: u32,
+    /// The words before each class name: columns read "`predicted` c", rows "`actual` c"
+    /// (only those two of the [`TableWords`] are used).
+    pub words: TableWords,
 }
 
 impl Default for SamplesOptions {
-    /// Samples doubled, 3-pixel frames, 7-pixel gaps, 13-pixel labels, no title.
+    /// Samples doubled, 3-pixel frames, 7-pixel gaps, 13-pixel labels, no title, English
+    /// words.
     fn default() -> Self {
         SamplesOptions {
             scale: 2,
@@ -92,6 +96,7 @@ impl Default for SamplesOptions {
             font_size: 13.0,
             title: None,
             margin: 10,
+            words: TableWords::default(),
         }
     }
 }
@@ -415,8 +420,12 @@ pub fn samples_table<S: AsRef<str>>(
         }
     }
     let names: Vec<&str> = classes.iter().map(AsRef::as_ref).collect();
-    let cols: Vec<String> = names.iter().map(|c| format!("predicted {c}")).collect();
-    let rows: Vec<String> = names.iter().map(|c| format!("actual {c}")).collect();
+    let w = &opts.words;
+    let cols: Vec<String> = names
+        .iter()
+        .map(|c| format!("{} {c}", w.predicted))
+        .collect();
+    let rows: Vec<String> = names.iter().map(|c| format!("{} {c}", w.actual)).collect();
     let col_centres: Vec<f32> = (0..n)
         .map(|j| j as f32 * pitch_x as f32 + box_w as f32 / 2.0)
         .collect();
