@@ -7,7 +7,7 @@ use std::path::Path;
 use experiments::claims::{self, Sweeps};
 use experiments::pipeline::{self, PipelineOptions, Quiet, Results};
 use experiments::spec::DataKind;
-use experiments::{DataDir, NetworkId, report, sweep};
+use experiments::{DataDir, Lang, NetworkId, report, sweep};
 use ml4a_tests::{write_cifar, write_mnist};
 
 fn run(data: &Path, out: &Path) -> Results {
@@ -64,11 +64,23 @@ fn every_claim_is_measured_drawn_and_reported() {
     }
 
     let figures = out.path().join("figures");
-    let written = claims::write_all(&r, &first, &figures).expect("the claims are measured");
+    let written =
+        claims::write_all(&r, &first, &figures, Lang::En).expect("the claims are measured");
     let ids: Vec<u32> = written.claims.iter().map(|c| c.id).collect();
     assert_eq!(ids, (1..=9).collect::<Vec<_>>());
     for c in &written.claims {
         assert!(!c.statement.is_empty() && !c.measure.is_empty() && !c.summary.is_empty());
+        // Every claim is written in Korean too, beside its English.
+        for lang in Lang::ALL {
+            assert!(
+                !c.statement(lang).is_empty()
+                    && !c.measure(lang).is_empty()
+                    && !c.summary(lang).is_empty(),
+                "claim {} in {lang:?}",
+                c.id
+            );
+        }
+        assert_ne!(c.ko.statement, c.statement, "claim {}", c.id);
         assert!(c.values.is_object(), "claim {} values: {}", c.id, c.values);
         let png = std::fs::read(figures.join(&c.figure))
             .unwrap_or_else(|e| panic!("claim {}: {}: {e}", c.id, c.figure));
@@ -113,21 +125,33 @@ fn every_claim_is_measured_drawn_and_reported() {
         }
         assert!(["holds", "partly", "fails"].contains(&c["verdict"].as_str().unwrap()));
     }
-    let extra = claims::html(&written.claims, &written.unit_figures);
+    let extra = |l: Lang| claims::html(&written.claims, &written.unit_figures, l);
     report::write_index_with(&r, &rep, out.path(), &[], &extra).unwrap();
-    let html = std::fs::read_to_string(out.path().join("index.html")).unwrap();
-    for c in &written.claims {
-        assert!(
-            html.contains(&format!("id=\"claim-{}\"", c.id)),
-            "claim {}",
-            c.id
-        );
-        assert!(html.contains(&format!("figures/{}", c.figure)));
+    for lang in Lang::ALL {
+        let html = std::fs::read_to_string(out.path().join(lang.index_file())).unwrap();
+        for c in &written.claims {
+            assert!(
+                html.contains(&format!("id=\"claim-{}\"", c.id)),
+                "claim {}",
+                c.id
+            );
+            assert!(html.contains(&format!("figures/{}", c.figure)));
+            assert!(
+                html.contains(&lang_esc(c.statement(lang))),
+                "claim {}",
+                c.id
+            );
+        }
     }
     let table = claims::table(&written.claims);
     assert_eq!(table.lines().count(), 10, "{table}");
 
     // Same data, same seeds: the same numbers and verdicts again.
-    let second = claims::write_all(&r, &first, &figures).unwrap();
+    let second = claims::write_all(&r, &first, &figures, Lang::En).unwrap();
     assert_eq!(second.claims, written.claims);
+}
+
+/// `&`, `<`, `>` and `"` escaped as the report pages escape text.
+fn lang_esc(s: &str) -> String {
+    experiments::lang::esc(s)
 }

@@ -93,6 +93,7 @@ fn assert_complete(out: &Path) {
     for f in [
         "reproduce.json",
         "index.html",
+        "index.ko.html",
         "summaries/mnist-2layer.json",
     ] {
         assert!(files.contains(&out.join(f)), "{f} missing");
@@ -229,4 +230,56 @@ fn one_thread_and_four_threads_write_the_same_bytes() {
     }
     // reproduce.json's full-precision wall times always differ: the masking above was used.
     assert!(timed >= 1, "timings were compared in {timed} files");
+}
+
+/// `--lang ko` is accepted, draws the figures' words in Korean (the same files, other pixels)
+/// and, like an English run, writes both report pages linked to each other; the command names
+/// the Korean page as the one to open.
+#[test]
+fn lang_ko_draws_korean_figures_and_both_pages() {
+    let data = tempfile::tempdir().unwrap();
+    fixture(data.path());
+    let (en, ko) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    finish(&mut figures_cmd(data.path(), en.path(), Some(2)));
+    let out = figures_cmd(data.path(), ko.path(), Some(2))
+        .args(["--lang", "ko"])
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let open = ko.path().join("index.ko.html").display().to_string();
+    assert!(
+        stdout.lines().any(|l| l == format!("open {open}")),
+        "{stdout}"
+    );
+    assert_complete(ko.path());
+    for root in [en.path(), ko.path()] {
+        let read = |f: &str| std::fs::read_to_string(root.join(f)).unwrap();
+        let (english, korean) = (read("index.html"), read("index.ko.html"));
+        assert!(english.contains("<html lang=\"en\">") && korean.contains("<html lang=\"ko\">"));
+        assert!(
+            english.contains("href=\"index.ko.html\""),
+            "English links to Korean"
+        );
+        assert!(
+            korean.contains("href=\"index.html\""),
+            "Korean links to English"
+        );
+        assert!(korean.contains("혼동 행렬"), "the Korean page is in Korean");
+    }
+    // The same figure files; the ones with words differ, the pictures without words do not.
+    let fig = |root: &Path, f: FigureId| std::fs::read(root.join("figures").join(f.png())).unwrap();
+    assert_ne!(
+        fig(en.path(), FigureId::ConfusionMnist),
+        fig(ko.path(), FigureId::ConfusionMnist)
+    );
+    assert_eq!(
+        fig(en.path(), FigureId::CifarGrid),
+        fig(ko.path(), FigureId::CifarGrid)
+    );
 }

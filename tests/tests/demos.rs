@@ -1,4 +1,4 @@
-//! The two demo pages in a real browser: generates them (from small generated datasets, or from
+//! The demo pages and the two report pages in a real browser: generates them (from small generated datasets, or from
 //! the real ones when `ML4A_DATA` is set), opens each from disk in headless Chromium through
 //! WebDriver, drives them with the mouse and the keyboard, and checks what they show against
 //! the exported summaries and the trained weights. Fails on any console error.
@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, ensure};
 use experiments::analysis::SUMMARY_TOPS;
 use experiments::pipeline::{self, PipelineOptions, Quiet, Results};
-use experiments::{DataDir, NetworkId, Spec, demos, report};
+use experiments::{DataDir, Lang, NetworkId, Spec, claims, demos, figures, report};
 use fantoccini::actions::{
     InputSource, KeyAction, KeyActions, MOUSE_BUTTON_LEFT, MouseActions, PointerAction,
 };
@@ -106,6 +106,23 @@ fn fixture() -> &'static Fixture {
         let run = chapter_run(scratch.path());
         let pages = demos::write(&run, out.path()).expect("the demos are written");
         report::write_summaries(&run, out.path()).expect("the summaries are written");
+        // Both report pages, with the figures (their words in Korean) and the claims but for
+        // claim 8 (the sweep is not trained here).
+        let dir = out.path().join("figures");
+        let written = figures::write_chapter(&run, &dir, Lang::Ko).expect("figures are written");
+        let measured = claims::write_all(&run, &claims::Sweeps::new(), &dir, Lang::Ko)
+            .expect("the claims are measured");
+        let mut r = report::reproduce(&run, run.total_seconds);
+        r.claims = measured.claims;
+        let extra = |l: Lang| claims::html(&r.claims, &measured.unit_figures, l);
+        report::write_index_with(
+            &run,
+            &r,
+            out.path(),
+            &report::chapter_figures(&written),
+            &extra,
+        )
+        .expect("the report pages are written");
         for p in &pages {
             println!("{}: {} bytes", p.path.display(), p.bytes);
             assert!(p.bytes < MAX_PAGE_BYTES, "{} is too big", p.path.display());
@@ -202,7 +219,8 @@ fn demo_pages_work_in_a_browser() {
             confusion_page(&client, &f.run, f.out.path(), shots.as_deref()).await?;
             weights_page(&client, &f.run, f.out.path(), shots.as_deref()).await?;
             draw_page(&client, &f.run, f.out.path(), shots.as_deref()).await?;
-            korean_pages(&client, f.out.path(), shots.as_deref()).await
+            korean_pages(&client, f.out.path(), shots.as_deref()).await?;
+            report_pages(&client, f.out.path(), shots.as_deref()).await
         }
         .await;
         // Close the session whatever happened, so the browser exits before the driver is killed.
@@ -1022,16 +1040,20 @@ async fn draw_page(c: &Client, run: &Results, out: &Path, shots: Option<&Path>) 
 }
 
 /// Words the Korean pages keep in Latin letters: names of datasets, of the English switch, the
-/// network ids (`mnist-2layer`) and the symbols of z = b + Σ w·x.
+/// network ids (`mnist-2layer`), the symbols of z = b + Σ w·x, and the report's statistical
+/// symbols and units (Pearson r, permutation p, k clusters, n samples, kNN, PCA, stroke width
+/// 2A/P in px).
 const LATIN_ALLOWED: &[&str] = &[
-    "English", "MNIST", "CIFAR", "mnist", "cifar", "layer", "z", "b", "w", "x", "p", "SGD",
+    "English", "MNIST", "CIFAR", "mnist", "cifar", "layer", "z", "b", "w", "x", "p", "SGD", "r",
+    "k", "n", "kNN", "PCA", "A", "P", "px",
 ];
 
 /// Latin words on the page that are not in [`LATIN_ALLOWED`]: English left untranslated.
+/// Commands and code (`code`, `pre`) are not text to translate and are left out.
 async fn untranslated(c: &Client) -> Result<Vec<String>> {
     let words = js(
         c,
-        "return document.body.innerText.match(/[A-Za-z]+/g) || []",
+        "let t = document.body.innerText; for (const e of document.querySelectorAll('code, pre')) { t = t.split(e.innerText).join(' '); } return t.match(/[A-Za-z]+/g) || []",
     )
     .await?;
     let mut left: Vec<String> = words
@@ -1085,5 +1107,72 @@ async fn korean_pages(c: &Client, out: &Path, shots: Option<&Path>) -> Result<()
         }
         no_console_errors(c, &format!("{page} in Korean")).await?;
     }
+    Ok(())
+}
+
+/// The two report pages: `index.ko.html` in Korean throughout (headings, tables, captions,
+/// claims), each page linking to the other at the top, every figure loaded, no console error.
+async fn report_pages(c: &Client, out: &Path, shots: Option<&Path>) -> Result<()> {
+    c.goto(&file_url(&out.join("index.ko.html"))).await?;
+    let lang = js(c, "return document.documentElement.lang").await?;
+    ensure!(lang == json!("ko"), "index.ko.html has lang {lang}");
+    let left = untranslated(c).await?;
+    ensure!(left.is_empty(), "index.ko.html leaves English: {left:?}");
+    let heads = js(
+        c,
+        "return [...document.querySelectorAll('h1, h2')].map(h => h.textContent)",
+    )
+    .await?;
+    for h in ["신경망의 내부", "정확도", "그림", "본문의 주장을 측정하다"] {
+        ensure!(
+            heads.as_array().is_some_and(|a| a.iter().any(|x| x == h)),
+            "index.ko.html lacks the heading {h:?}: {heads}"
+        );
+    }
+    let broken = js(c, "return [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src'))").await?;
+    ensure!(broken == json!([]), "images that did not load: {broken}");
+    let images = js(c, "return document.images.length").await?;
+    ensure!(
+        images.as_u64().unwrap_or(0) >= 5,
+        "{images} figures on the Korean page"
+    );
+    // The demos open in Korean from the Korean page.
+    let demo_links = js(c, "return [...document.querySelectorAll('a[href^=\"demos/\"]')].map(a => a.getAttribute('href'))").await?;
+    ensure!(
+        demo_links.as_array().is_some_and(|a| !a.is_empty()
+            && a.iter()
+                .all(|h| h.as_str().is_some_and(|h| h.ends_with("?lang=ko")))),
+        "demo links of the Korean page: {demo_links}"
+    );
+    screenshot(c, shots, "index-ko.png").await?;
+    no_console_errors(c, "index.ko.html").await?;
+
+    // The link at the top leads to the English page, and its link back to the Korean one.
+    let first = js(c, "const a = document.querySelector('body a'); return [a.getAttribute('href'), a.textContent]").await?;
+    ensure!(
+        first == json!(["index.html", "English"]),
+        "first link of index.ko.html: {first}"
+    );
+    c.find(Locator::Css("nav.lang a")).await?.click().await?;
+    let (lang, path) = (
+        js(c, "return document.documentElement.lang").await?,
+        js(c, "return location.pathname").await?,
+    );
+    ensure!(
+        lang == json!("en") && path.as_str().is_some_and(|p| p.ends_with("/index.html")),
+        "the link leads to {path} ({lang})"
+    );
+    let back = js(c, "const a = document.querySelector('body a'); return [a.getAttribute('href'), a.textContent]").await?;
+    ensure!(
+        back == json!(["index.ko.html", "한국어"]),
+        "first link of index.html: {back}"
+    );
+    let h1 = js(c, "return document.querySelector('h1').textContent").await?;
+    ensure!(
+        h1 == json!("Looking inside neural nets"),
+        "English heading {h1}"
+    );
+    screenshot(c, shots, "index-en.png").await?;
+    no_console_errors(c, "index.html").await?;
     Ok(())
 }

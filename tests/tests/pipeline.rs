@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use experiments::pipeline::{self, PipelineOptions, Quiet};
-use experiments::{DataDir, NetworkId, Spec, figures, report};
+use experiments::{DataDir, Lang, NetworkId, Spec, figures, report};
 use ml4a_tests::{write_cifar, write_mnist};
 
 /// The chapter's specs, shortened to a few epochs for the small data.
@@ -32,7 +32,8 @@ fn run_all(data: &Path, out: &Path) -> report::Reproduce {
         fresh: true,
     };
     let run = pipeline::train_and_analyse(&specs(), &opts, &mut Quiet).expect("the pipeline runs");
-    let written = figures::write_chapter(&run, &out.join("figures")).expect("figures are written");
+    let written =
+        figures::write_chapter(&run, &out.join("figures"), Lang::En).expect("figures are written");
     report::write_summaries(&run, out).expect("summaries are written");
     let r = report::reproduce(&run, run.total_seconds);
     report::write_index(&run, &r, out, &report::chapter_figures(&written))

@@ -58,6 +58,34 @@ pub const TRAIN_FILES: [&str; 5] = [
 ];
 /// The test batch file.
 pub const TEST_FILE: &str = "test_batch.bin";
+
+/// CIFAR-10's class names as `batches.meta.txt` lists them, in label order.
+pub const CLASSES: [&str; 10] = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+];
+
+/// The Korean names of [`CLASSES`], in the same order (the words Korean texts on CIFAR-10 use).
+pub const CLASSES_KO: [&str; 10] = [
+    "비행기",
+    "자동차",
+    "새",
+    "고양이",
+    "사슴",
+    "개",
+    "개구리",
+    "말",
+    "배",
+    "트럭",
+];
 /// The class names file: one name per line.
 pub const META_FILE: &str = "batches.meta.txt";
 

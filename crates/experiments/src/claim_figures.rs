@@ -7,7 +7,9 @@ use render::grid::{GridOptions, image_grid};
 use render::{Anchor, Drawing, Raster, Rect, Rgb, Stroke, TextStyle, palette};
 
 use crate::claims::{ClassClusters, Context};
+use crate::figure_text as words;
 use crate::figures::{sample_raster, template_raster};
+use crate::lang::Lang;
 use crate::pipeline::Outcome;
 
 /// Ten distinguishable class colours (the common "category10" hues).
@@ -29,10 +31,10 @@ fn class_colour(c: usize) -> Rgb {
 }
 
 /// Panels one under the other, with a margin.
-pub fn stack(panels: Vec<Drawing>) -> Drawing {
+pub fn stack(panels: Vec<Drawing>, lang: Lang) -> Drawing {
     if panels.is_empty() {
         return label(
-            "nothing to show",
+            words::NOTHING.get(lang),
             14.0,
             palette::INK,
             10,
@@ -157,7 +159,7 @@ pub fn value_bars(
                 s.name,
                 TextStyle::new(11.0, palette::INK).anchored(Anchor::LEFT),
             );
-            x += 30.0 + 7.0 * s.name.len() as f32;
+            x += 30.0 + render::measure_text(s.name, 11.0).width;
         }
     }
     d
@@ -169,8 +171,9 @@ pub fn templates_vs_means(cx: &Context<'_>, o: &Outcome, own: &[f64]) -> Drawing
     let n = t.len();
     let mut tiles: Vec<Raster> = (0..n).map(|u| template_raster(t, u)).collect();
     tiles.extend((0..n).map(|c| mean_raster(&cx.mean_image(o, c), o)));
-    let mut labels: Vec<String> = o.analysis.classes.iter().take(n).cloned().collect();
-    labels.extend(own.iter().map(|r| format!("mean, r {r:.2}")));
+    let lang = cx.lang();
+    let mut labels: Vec<String> = classes_in(lang, o).into_iter().take(n).collect();
+    labels.extend(own.iter().map(|&r| words::mean_r(lang, r)));
     let grid = image_grid(
         &tiles,
         &GridOptions {
@@ -183,10 +186,7 @@ pub fn templates_vs_means(cx: &Context<'_>, o: &Outcome, own: &[f64]) -> Drawing
     );
     vstack(
         &[
-            title(&format!(
-                "{}: each template (top) over its class's mean training image (bottom); r against the centred mean",
-                o.trained.spec.id
-            )),
+            title(&words::templates_vs_means_title(lang, &o.trained.spec.id)),
             grid,
         ],
         2,
@@ -196,8 +196,15 @@ pub fn templates_vs_means(cx: &Context<'_>, o: &Outcome, own: &[f64]) -> Drawing
 }
 
 /// Claim 2: border-minus-centre blue-minus-red of each CIFAR-10 template, with the templates.
-pub fn blue_edges(o: &Outcome, values: &[f64], border: &[f64], highlight: &[usize]) -> Drawing {
+pub fn blue_edges(
+    lang: Lang,
+    o: &Outcome,
+    values: &[f64],
+    border: &[f64],
+    highlight: &[usize],
+) -> Drawing {
     let t = &o.analysis.templates;
+    let classes = classes_in(lang, o);
     let tiles: Vec<Raster> = (0..t.len()).map(|u| template_raster(t, u)).collect();
     let grid = image_grid(
         &tiles,
@@ -205,22 +212,22 @@ pub fn blue_edges(o: &Outcome, values: &[f64], border: &[f64], highlight: &[usiz
             scale: 2,
             gap: 0,
             margin: 0,
-            labels: o.analysis.classes.clone(),
+            labels: classes.clone(),
             label_size: 11.0,
             ..GridOptions::new(tiles.len())
         },
     );
     let bars = value_bars(
-        "blue - red weight, in template s.d. (the verdict reads the blue bars)",
-        &o.analysis.classes,
+        words::BLUE_AXIS.get(lang),
+        &classes,
         &[
             Series {
-                name: "border ring (4 px) minus centre (16x16)",
+                name: words::BORDER_MINUS_CENTRE.get(lang),
                 colour: palette::NEGATIVE,
                 values,
             },
             Series {
-                name: "border ring alone",
+                name: words::BORDER_ALONE.get(lang),
                 colour: palette::BAR,
                 values: border,
             },
@@ -228,22 +235,18 @@ pub fn blue_edges(o: &Outcome, values: &[f64], border: &[f64], highlight: &[usiz
         highlight,
         &|v| format!("{v:+.2}"),
     );
-    stack(vec![
-        title("cifar-1layer templates: are airplane and ship blue on the outer edges?"),
-        grid,
-        bars,
-    ])
+    stack(vec![title(words::BLUE_TITLE.get(lang)), grid, bars], lang)
 }
 
 /// Claim 3: loopness, ink and stroke width per predicted class.
-pub fn loops_and_lines(classes: &[String], by_pred: &[[f64; 3]]) -> Drawing {
+pub fn loops_and_lines(lang: Lang, classes: &[String], by_pred: &[[f64; 3]]) -> Drawing {
     let col = |f: usize| by_pred.iter().map(|m| m[f]).collect::<Vec<f64>>();
-    let labels: Vec<String> = classes.iter().map(|c| format!("pred {c}")).collect();
+    let labels: Vec<String> = classes.iter().map(|c| words::predicted(lang, c)).collect();
     let (l, i, w) = (col(0), col(1), col(2));
-    stack(vec![
-        title("mnist-2layer, held-out digits grouped by the class the network predicts"),
+    let panels = vec![
+        title(words::LOOPS_TITLE.get(lang)),
         value_bars(
-            "ring ink minus centre ink (mean intensity 0..1): a big loop with an empty middle is high",
+            words::RING_INK.get(lang),
             &labels,
             &[Series {
                 name: "",
@@ -254,7 +257,7 @@ pub fn loops_and_lines(classes: &[String], by_pred: &[[f64; 3]]) -> Drawing {
             &|v| format!("{v:.2}"),
         ),
         value_bars(
-            "total ink (pixels of full intensity)",
+            words::TOTAL_INK.get(lang),
             &labels,
             &[Series {
                 name: "",
@@ -265,7 +268,7 @@ pub fn loops_and_lines(classes: &[String], by_pred: &[[f64; 3]]) -> Drawing {
             &|v| format!("{v:.0}"),
         ),
         value_bars(
-            "stroke width 2A/P (pixels, threshold 128)",
+            words::STROKE.get(lang),
             &labels,
             &[Series {
                 name: "",
@@ -275,11 +278,13 @@ pub fn loops_and_lines(classes: &[String], by_pred: &[[f64; 3]]) -> Drawing {
             &[1],
             &|v| format!("{v:.2}"),
         ),
-    ])
+    ];
+    stack(panels, lang)
 }
 
 /// Claim 4: the 1-layer templates with their own-class r, the 2-layer filters with their best |r|.
 pub fn filters_vs_templates(
+    lang: Lang,
     o1: &Outcome,
     own: &[f64],
     o2: &Outcome,
@@ -299,7 +304,7 @@ pub fn filters_vs_templates(
             },
         )
     };
-    let c1 = &o1.analysis.classes;
+    let c1 = &classes_in(lang, o1);
     let l1 = own
         .iter()
         .enumerate()
@@ -312,9 +317,10 @@ pub fn filters_vs_templates(
         .collect();
     vstack(
         &[
-            title(&format!(
-                "{}: templates and their own-class r (top); {} filters and their best |r| with any class (bottom)",
-                o1.trained.spec.id, o2.trained.spec.id
+            title(&words::filters_vs_templates_title(
+                lang,
+                &o1.trained.spec.id,
+                &o2.trained.spec.id,
             )),
             row(o1, l1),
             row(o2, l2),
@@ -329,8 +335,14 @@ fn short(name: &str) -> String {
     name.chars().take(5).collect()
 }
 
+/// The class names of `o` as `lang`'s reader reads them (CIFAR-10's in Korean for Korean).
+pub fn classes_in(lang: Lang, o: &Outcome) -> Vec<String> {
+    crate::figures::classes(o, lang)
+}
+
 /// Claim 5: each filter placed at (rim minus centre, class 0's weight on it).
 pub fn rim_weights(
+    lang: Lang,
     o: &Outcome,
     rim: &[f64],
     out0: &[f64],
@@ -351,37 +363,33 @@ pub fn rim_weights(
     d.line((m - 20.0, py(0.0)), (w - m + 20.0, py(0.0)), axis);
     d.text(
         (10.0, 8.0),
-        "mnist-2layer: class 0's output weight on each hidden filter against the filter's rim-minus-centre weight",
+        words::RIM_TITLE.get(lang),
         TextStyle::new(13.0, palette::INK).anchored(Anchor::TOP_LEFT),
     );
     d.text(
         (10.0, 28.0),
-        format!(
-            "Pearson r = {:.2}, one-sided permutation p = {:.3}; rim: 5-10 px from the middle, centre: < 3 px",
-            r.unwrap_or(f64::NAN),
-            p.unwrap_or(f64::NAN)
-        ),
+        words::rim_stats(lang, r.unwrap_or(f64::NAN), p.unwrap_or(f64::NAN)),
         TextStyle::new(12.0, palette::MUTED).anchored(Anchor::TOP_LEFT),
     );
     let muted = TextStyle::new(11.0, palette::MUTED);
     d.text(
         (w - 10.0, py(0.0) - 8.0),
-        "filter: high rim, low centre →",
+        words::RIM_RIGHT.get(lang),
         muted.anchored(Anchor::BOTTOM_RIGHT),
     );
     d.text(
         (10.0, py(0.0) - 8.0),
-        "← low rim, high centre",
+        words::RIM_LEFT.get(lang),
         muted.anchored(Anchor::BOTTOM_LEFT),
     );
     d.text(
         (px(0.0) + 6.0, m - 4.0),
-        "↑ class 0 favours the filter",
+        words::RIM_UP.get(lang),
         muted.anchored(Anchor::LEFT),
     );
     d.text(
         (px(0.0) + 6.0, h - m + 16.0),
-        "↓ class 0 disfavours it",
+        words::RIM_DOWN.get(lang),
         muted.anchored(Anchor::LEFT),
     );
     let t = &o.analysis.templates;
@@ -407,10 +415,9 @@ pub fn rim_weights(
 }
 
 /// Claim 6: for each class, its clusters' mean images with their shares.
-pub fn kinds_of_digits(o: &Outcome, classes: &[ClassClusters]) -> Drawing {
-    let mut rows = vec![title(
-        "mnist-2layer: clusters of the hidden codes of each class's correctly classified held-out digits (mean image, share)",
-    )];
+pub fn kinds_of_digits(lang: Lang, o: &Outcome, classes: &[ClassClusters]) -> Drawing {
+    let mut rows = vec![title(words::KINDS_TITLE.get(lang))];
+    let names = classes_in(lang, o);
     for c in classes {
         let tiles: Vec<Raster> = c.mean_images.iter().map(|m| mean_raster(m, o)).collect();
         let labels = c
@@ -429,23 +436,25 @@ pub fn kinds_of_digits(o: &Outcome, classes: &[ClassClusters]) -> Drawing {
                 ..GridOptions::new(tiles.len())
             },
         );
-        let name = &o.analysis.classes[c.class];
-        let text = format!(
-            "{name}: k={}, silhouette {:.2}, {} >= 10%",
-            c.k, c.silhouette, c.substantial
-        );
+        let text = words::clusters(lang, &names[c.class], c.k, c.silhouette, c.substantial);
         let mut cell = Drawing::canvas(240, grid.height(), palette::BACKGROUND);
         let l = label(&text, 12.0, palette::INK, 2, palette::BACKGROUND);
         let y = (grid.height() as i32 - l.height() as i32) / 2;
         cell.place(l, 0, y);
         rows.push(hstack(&[cell, grid], 0, Align::Start, palette::BACKGROUND));
     }
-    stack(rows)
+    stack(rows, lang)
 }
 
 /// Claim 7: the held-out hidden codes on their first two principal components, coloured by
 /// actual class, filled when right, ringed when wrong, with thumbnails of some samples.
-pub fn projection(o: &Outcome, view: &DatasetView<'_>, xy: &[Vec<f64>], explained: f64) -> Drawing {
+pub fn projection(
+    lang: Lang,
+    o: &Outcome,
+    view: &DatasetView<'_>,
+    xy: &[Vec<f64>],
+    explained: f64,
+) -> Drawing {
     let (w, h, m, legend) = (760.0f32, 560.0f32, 30.0f32, 130.0f32);
     let mut d = Drawing::canvas((w + legend) as u32, h as u32, palette::BACKGROUND);
     let ext = |k: usize| {
@@ -462,11 +471,7 @@ pub fn projection(o: &Outcome, view: &DatasetView<'_>, xy: &[Vec<f64>], explaine
     };
     d.text(
         (m, 6.0),
-        format!(
-            "{}: held-out hidden codes, first two principal components ({:.0}% of the variance); filled right, ringed wrong",
-            o.trained.spec.id,
-            100.0 * explained
-        ),
+        words::projection_title(lang, &o.trained.spec.id, explained),
         TextStyle::new(12.0, palette::INK).anchored(Anchor::TOP_LEFT),
     );
     let preds = o.analysis.held_out.predictions.predicted();
@@ -502,7 +507,7 @@ pub fn projection(o: &Outcome, view: &DatasetView<'_>, xy: &[Vec<f64>], explaine
             Some((class_colour(c), 2)),
         );
     }
-    for (c, name) in o.analysis.classes.iter().enumerate() {
+    for (c, name) in classes_in(lang, o).iter().enumerate() {
         let y = 40.0 + c as f32 * 20.0;
         d.circle((w + 10.0, y), 5.0, Some(class_colour(c)), None);
         d.text(
@@ -515,7 +520,7 @@ pub fn projection(o: &Outcome, view: &DatasetView<'_>, xy: &[Vec<f64>], explaine
 }
 
 /// Claim 9: per-class recall of the two 2-layer networks, side by side.
-pub fn recalls(mnist: &[String], rm: &[f64], cifar: &[String], rc: &[f64]) -> Drawing {
+pub fn recalls(lang: Lang, mnist: &[String], rm: &[f64], cifar: &[String], rc: &[f64]) -> Drawing {
     let labels: Vec<String> = (0..rm.len().max(rc.len()))
         .map(|i| {
             format!(
@@ -527,8 +532,8 @@ pub fn recalls(mnist: &[String], rm: &[f64], cifar: &[String], rc: &[f64]) -> Dr
         .collect();
     let pm: Vec<f64> = rm.iter().map(|x| 100.0 * x).collect();
     let pc: Vec<f64> = rc.iter().map(|x| 100.0 * x).collect();
-    stack(vec![value_bars(
-        "held-out recall per class (%): mnist-2layer against cifar-2layer, same architecture",
+    let chart = value_bars(
+        words::RECALLS_TITLE.get(lang),
         &labels,
         &[
             Series {
@@ -544,5 +549,6 @@ pub fn recalls(mnist: &[String], rm: &[f64], cifar: &[String], rc: &[f64]) -> Dr
         ],
         &[],
         &|v| format!("{v:.0}"),
-    )])
+    );
+    stack(vec![chart], lang)
 }

@@ -36,6 +36,7 @@ use tensor::{BatchSource, Matrix};
 
 use crate::claim_figures as figs;
 use crate::error::ExperimentError;
+use crate::lang::{Lang, Text, Words, esc, verdict_word};
 use crate::pipeline::{Outcome, Results};
 use crate::spec::{DataKind, NetworkId};
 use crate::sweep::SweepPoint;
@@ -91,6 +92,38 @@ pub struct Claim {
     pub figure: String,
     /// One line of the numbers that decided the verdict, for the printed table.
     pub summary: String,
+    /// Statement, measure and summary in Korean, for `index.ko.html` (the fields above are
+    /// the English ones; both are written side by side where a claim is measured).
+    #[serde(default)]
+    pub ko: ClaimKo,
+}
+
+/// A claim's words in Korean.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClaimKo {
+    /// The claim.
+    pub statement: String,
+    /// What was computed, and the verdict rule.
+    pub measure: String,
+    /// The numbers that decided the verdict.
+    pub summary: String,
+}
+
+impl Claim {
+    /// The claim in `lang`.
+    pub fn statement(&self, lang: Lang) -> &str {
+        lang.pick(&self.statement, &self.ko.statement)
+    }
+
+    /// What was computed, in `lang`.
+    pub fn measure(&self, lang: Lang) -> &str {
+        lang.pick(&self.measure, &self.ko.measure)
+    }
+
+    /// The deciding numbers, in `lang`.
+    pub fn summary(&self, lang: Lang) -> &str {
+        lang.pick(&self.summary, &self.ko.summary)
+    }
 }
 
 /// A measured claim with its figure, before it is written.
@@ -127,6 +160,7 @@ pub fn digit_centre(width: usize, height: usize) -> Mask {
 /// What the claims share: class means per dataset and hidden codes per 2-layer network.
 pub struct Context<'a> {
     run: &'a Results,
+    lang: Lang,
     means: BTreeMap<DataKind, ClassMeans>,
     codes: Vec<(NetworkId, Matrix)>,
 }
@@ -147,11 +181,12 @@ pub fn hidden_codes(model: &Mlp, feed: &Feed<'_>, range: Range<usize>) -> Matrix
 }
 
 impl<'a> Context<'a> {
-    /// Class means of every dataset of the run and hidden codes of its 2-layer networks.
+    /// Class means of every dataset of the run and hidden codes of its 2-layer networks; the
+    /// figures' words in `lang`.
     ///
     /// # Errors
     /// A label outside the classes.
-    pub fn new(run: &'a Results) -> Result<Self, ExperimentError> {
+    pub fn new(run: &'a Results, lang: Lang) -> Result<Self, ExperimentError> {
         let mut means = BTreeMap::new();
         for (kind, data) in &run.data {
             let train = data.view(Split::Train);
@@ -168,12 +203,22 @@ impl<'a> Context<'a> {
                 codes.push((id, hidden_codes(&o.trained.model, &feed, 0..feed.len())));
             }
         }
-        Ok(Context { run, means, codes })
+        Ok(Context {
+            run,
+            lang,
+            means,
+            codes,
+        })
     }
 
     /// The held-out hidden codes of a 2-layer chapter network in the run.
     pub fn codes(&self, id: NetworkId) -> Option<&Matrix> {
         self.codes.iter().find(|(n, _)| *n == id).map(|(_, m)| m)
+    }
+
+    /// The language of the figures' words.
+    pub fn lang(&self) -> Lang {
+        self.lang
     }
 
     fn net(&self, id: NetworkId) -> Option<&'a Outcome> {
@@ -253,7 +298,7 @@ pub fn measure(cx: &Context<'_>, sweeps: &Sweeps) -> Result<Vec<Measured>, Exper
     out.extend(zero_likes_rim(cx)?);
     out.extend(kinds_of_digits(cx)?);
     out.extend(compact_representation(cx)?);
-    out.extend(layers_stop_helping(sweeps));
+    out.extend(layers_stop_helping(sweeps, cx.lang));
     out.extend(cifar_is_harder(cx));
     Ok(out)
 }
@@ -329,7 +374,7 @@ pub fn templates_look_like_means(cx: &Context<'_>) -> Option<Measured> {
     }
     let mut values = serde_json::Map::new();
     let mut parts = Vec::new();
-    let mut summary = Vec::new();
+    let (mut summary, mut summary_ko) = (Vec::new(), Vec::new());
     let mut panels = Vec::new();
     for o in &nets {
         let m = TemplateMatch::of(cx, o);
@@ -353,6 +398,12 @@ pub fn templates_look_like_means(cx: &Context<'_>) -> Option<Measured> {
             100.0 * share,
             median(&own)
         ));
+        summary_ko.push(format!(
+            "{}: 자기 클래스와 가장 잘 맞는 템플릿 {:.0}%, r 중앙값 {:.2}",
+            m.id,
+            100.0 * share,
+            median(&own)
+        ));
         panels.push(figs::templates_vs_means(cx, o, &own));
     }
     Some(Measured {
@@ -364,8 +415,13 @@ pub fn templates_look_like_means(cx: &Context<'_>) -> Option<Measured> {
             verdict: Verdict::of(&parts),
             figure: "templates_vs_means.png".into(),
             summary: summary.join("; "),
+            ko: ClaimKo {
+                statement: "단일층 신경망의 가중치는 각 클래스의 평균 이미지처럼 보이는 템플릿이다.".into(),
+                measure: "출력 뉴런마다 가중치와 클래스별 훈련 세트 평균 이미지(중심화한 것) 사이의 피어슨 r을 구하고, 자기 클래스와 가장 잘 맞는 템플릿의 비율을 셉니다. 신경망마다 80% 이상이면 그 신경망은 성립, 두 신경망 모두 성립하면 성립, 하나만 성립하면 부분적으로 성립입니다.".into(),
+                summary: summary_ko.join("; "),
+            },
         },
-        figure: figs::stack(panels),
+        figure: figs::stack(panels, cx.lang),
     })
 }
 
@@ -436,8 +492,20 @@ pub fn blue_edges(cx: &Context<'_>) -> Option<Measured> {
                 values[ship_i],
                 rank(ship_i)
             ),
+            ko: ClaimKo {
+                statement: "CIFAR-10의 비행기와 배 템플릿은 바깥 가장자리(하늘, 바다)가 파란색이다.".into(),
+                measure: "cifar-1layer의 클래스별 템플릿에서, 폭 4픽셀 테두리 띠의 (파랑 - 빨강) 가중치 평균에서 가운데 16x16 영역의 같은 값을 뺀 것을 템플릿 가중치의 표준편차 단위로 잽니다. 비행기와 배가 둘 다 양수이고 10개 클래스 중 상위 3위 안에 들면 성립, 둘 중 한 조건만 맞으면 부분적으로 성립입니다.".into(),
+                summary: format!(
+                    "비행기 {:+.2} (10개 중 {}위), 배 {:+.2} (10개 중 {}위)",
+                    values[plane_i],
+                    rank(plane_i),
+                    values[ship_i],
+                    rank(ship_i)
+                ),
+            },
         },
         figure: figs::blue_edges(
+            cx.lang,
             o,
             &values,
             &both.iter().map(|b| b.1).collect::<Vec<_>>(),
@@ -575,8 +643,19 @@ pub fn loops_and_lines(cx: &Context<'_>) -> Option<Measured> {
                 loop0.unwrap_or(f64::NAN),
                 ink1.unwrap_or(f64::NAN)
             ),
+            ko: ClaimKo {
+                statement: "신경망은 큰 고리가 있으면 0으로, 가는 선이면 1로 예측하며, 다른 숫자라도 그런 특성이 있으면 0이나 1로 착각한다.".into(),
+                measure: "mnist-2layer의 검증 세트에서, 예측한 클래스마다 고리 부분 잉크에서 가운데 잉크를 뺀 평균(고리: 중심에서 5-10 px, 가운데: 3 px 미만), 잉크 총량, 획 굵기 2A/P를 구합니다. 또 0(1)으로 잘못 예측된 숫자를 자기 클래스의 바르게 분류된 숫자와 비교합니다. 0으로 예측된 숫자가 가장 고리 모양이고 1로 예측된 숫자의 잉크가 가장 적으며(가), 오분류도 같은 방향이면(나) 성립, 하나만 맞으면 부분적으로 성립입니다.".into(),
+                summary: format!(
+                    "가장 고리 모양인 예측 클래스 {}, 잉크가 가장 적은 예측 클래스 {}; 0으로 착각한 숫자: 자기 클래스보다 고리 정도 {:+.3} (n={n0}); 1로 착각한 숫자: 잉크 {:+.1} (n={n1})",
+                    argmax(0),
+                    argmin(1),
+                    loop0.unwrap_or(f64::NAN),
+                    ink1.unwrap_or(f64::NAN)
+                ),
+            },
         },
-        figure: figs::loops_and_lines(&o.analysis.classes, &by_pred),
+        figure: figs::loops_and_lines(cx.lang, &o.analysis.classes, &by_pred),
     })
 }
 
@@ -593,6 +672,7 @@ pub fn loops_and_lines(cx: &Context<'_>) -> Option<Measured> {
 pub fn filters_are_not_templates(cx: &Context<'_>) -> Option<Measured> {
     let mut values = serde_json::Map::new();
     let (mut parts, mut summary, mut panels) = (Vec::new(), Vec::new(), Vec::new());
+    let mut summary_ko = Vec::new();
     for (one, two) in [
         (NetworkId::Mnist1Layer, NetworkId::Mnist2Layer),
         (NetworkId::Cifar1Layer, NetworkId::Cifar2Layer),
@@ -612,6 +692,11 @@ pub fn filters_are_not_templates(cx: &Context<'_>) -> Option<Measured> {
             m2.id,
             best_of.len()
         ));
+        summary_ko.push(format!(
+            "{}: 필터 {}개 중 {reaching}개가 r {bar:.2}에 도달",
+            m2.id,
+            best_of.len()
+        ));
         values.insert(
             m2.id.clone(),
             json!({
@@ -621,7 +706,7 @@ pub fn filters_are_not_templates(cx: &Context<'_>) -> Option<Measured> {
                 "filters_reaching_it": reaching,
             }),
         );
-        panels.push(figs::filters_vs_templates(o1, &own, o2, &best_of));
+        panels.push(figs::filters_vs_templates(cx.lang, o1, &own, o2, &best_of));
     }
     if parts.is_empty() {
         return None;
@@ -635,8 +720,13 @@ pub fn filters_are_not_templates(cx: &Context<'_>) -> Option<Measured> {
             verdict: Verdict::of(&parts),
             figure: "filters_vs_templates.png".into(),
             summary: summary.join("; "),
+            ko: ClaimKo {
+                statement: "은닉층이 생기면 첫 층의 필터는 더 이상 클래스 템플릿처럼 보이지 않는다.".into(),
+                measure: "2층 신경망의 필터마다 중심화한 클래스 평균 중 어느 것과든 가장 큰 |r|을 구해, 같은 데이터로 훈련한 단일층 템플릿의 자기 클래스 r 중앙값과 비교합니다. 필터 10개 중 3개 이하만 그 값에 도달하면 그 데이터셋에서 성립, 두 데이터셋 모두 그러면 성립, 하나만 그러면 부분적으로 성립입니다.".into(),
+                summary: summary_ko.join("; "),
+            },
         },
-        figure: figs::stack(panels),
+        figure: figs::stack(panels, cx.lang),
     })
 }
 
@@ -700,8 +790,18 @@ pub fn zero_likes_rim(cx: &Context<'_>) -> Result<Option<Measured>, ExperimentEr
                 p.unwrap_or(f64::NAN),
                 rim.len()
             ),
+            ko: ClaimKo {
+                statement: "0을 맡은 출력 뉴런은 바깥 테두리를 따라 높고 가운데가 낮은 은닉 필터를 선호한다.".into(),
+                measure: "mnist-2layer의 필터마다 테두리(중심에서 5-10 px) 가중치 평균에서 가운데(3 px 미만) 가중치 평균을 뺀 값을 표준편차 단위로 구하고, 클래스 0의 출력 뉴런이 그 필터에 주는 가중치와의 피어슨 r과 단측 순열 검정 p(10,000번 섞기)를 계산합니다. r > 0이고 p < 0.05이면 성립, r > 0이기만 하면 부분적으로 성립입니다.".into(),
+                summary: format!(
+                    "필터 {}개에서 r = {:.2}, p = {:.3}",
+                    rim.len(),
+                    r.unwrap_or(f64::NAN),
+                    p.unwrap_or(f64::NAN)
+                ),
+            },
         },
-        figure: figs::rim_weights(o, &rim, &out0, r, p),
+        figure: figs::rim_weights(cx.lang, o, &rim, &out0, r, p),
     }))
 }
 
@@ -830,14 +930,20 @@ pub fn kinds_of_digits(cx: &Context<'_>) -> Result<Option<Measured>, ExperimentE
     } else {
         Verdict::Fails
     };
-    let describe = |class: usize| {
+    let describe = |class: usize, lang: Lang| {
         classes
             .iter()
             .find(|c| c.class == class)
             .map_or("-".into(), |c| {
-                format!(
-                    "{} clusters >= 10%, silhouette {:.2}",
-                    c.substantial, c.silhouette
+                lang.pick(
+                    format!(
+                        "{} clusters >= 10%, silhouette {:.2}",
+                        c.substantial, c.silhouette
+                    ),
+                    format!(
+                        "10% 이상인 군집 {}개, 실루엣 {:.2}",
+                        c.substantial, c.silhouette
+                    ),
                 )
             })
     };
@@ -861,12 +967,22 @@ pub fn kinds_of_digits(cx: &Context<'_>) -> Result<Option<Measured>, ExperimentE
             figure: "kinds_of_digits.png".into(),
             summary: format!(
                 "0: {}; 1: {}; {n_several} of {} classes with several kinds",
-                describe(0),
-                describe(1),
+                describe(0, Lang::En),
+                describe(1, Lang::En),
                 classes.len()
             ),
+            ko: ClaimKo {
+                statement: "은닉층이 있으면 한 클래스에 여러 종류의 입력(여러 모양의 0, 여러 모양의 1)을 통해 도달할 수 있다.".into(),
+                measure: "mnist-2layer에서 클래스마다 바르게 분류된 검증 세트 숫자의 은닉층 코드(10차원)를 k-평균으로 군집화합니다(k = 2..5 중 실루엣이 가장 좋은 것). 실루엣이 0.25 이상이고 10% 이상을 차지하는 군집이 2개 이상이면 그 클래스에 여러 종류가 있다고 봅니다. 0과 1 모두 그러면 성립, 둘 중 하나나 클래스의 절반이 그러면 부분적으로 성립입니다.".into(),
+                summary: format!(
+                    "0: {}; 1: {}; 클래스 {}개 중 {n_several}개에 여러 종류가 있음",
+                    describe(0, Lang::Ko),
+                    describe(1, Lang::Ko),
+                    classes.len()
+                ),
+            },
         },
-        figure: figs::kinds_of_digits(o, &classes),
+        figure: figs::kinds_of_digits(cx.lang, o, &classes),
     }))
 }
 
@@ -930,6 +1046,7 @@ pub fn compact_representation(cx: &Context<'_>) -> Result<Option<Measured>, Expe
             projection_explained: pca.explained().unwrap_or(0.0),
         });
         panels.push(figs::projection(
+            cx.lang,
             o,
             &cx.held_out(o),
             &xy,
@@ -945,20 +1062,26 @@ pub fn compact_representation(cx: &Context<'_>) -> Result<Option<Measured>, Expe
         Verdict::Fails if close => Verdict::Partly,
         v => v,
     };
-    let summary = found
-        .iter()
-        .map(|s| {
-            format!(
-                "{}: kNN {:.1}% in {} hidden dims vs {:.1}% in {} pixels",
-                s.id,
-                100.0 * s.hidden_knn,
-                s.hidden_dims,
-                100.0 * s.pixel_knn,
-                s.pixel_dims
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
+    let summary_in = |lang: Lang| {
+        found
+            .iter()
+            .map(|s| {
+                let (h, p) = (100.0 * s.hidden_knn, 100.0 * s.pixel_knn);
+                lang.pick(
+                    format!(
+                        "{}: kNN {h:.1}% in {} hidden dims vs {p:.1}% in {} pixels",
+                        s.id, s.hidden_dims, s.pixel_dims
+                    ),
+                    format!(
+                        "{}: kNN 정확도가 은닉층 {}차원에서 {h:.1}%, 픽셀 {}차원에서 {p:.1}%",
+                        s.id, s.hidden_dims, s.pixel_dims
+                    ),
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let summary = summary_in(Lang::En);
     Ok(Some(Measured {
         claim: Claim {
             id: 7,
@@ -977,8 +1100,15 @@ pub fn compact_representation(cx: &Context<'_>) -> Result<Option<Measured>, Expe
             verdict,
             figure: "hidden_projection.png".into(),
             summary,
+            ko: ClaimKo {
+                statement: "은닉층은 입력을 더 간결하고 더 두드러진 표현으로 바꾼다.".into(),
+                measure: format!(
+                    "검증 세트의 처음 {KNN_QUERIES}개 이미지를 훈련 세트의 처음 {KNN_REFERENCES}개 이미지에 대해 {KNN_K}-최근접 이웃으로 분류한 정확도를 은닉층 공간과 픽셀 공간에서 비교합니다. 은닉층 쪽이 픽셀 쪽 이상이면 두드러진 표현입니다. 두 데이터셋 모두 그러면 성립, 하나만 그렇거나 둘 다 2점 이내로 뒤지면 부분적으로 성립입니다. 그림은 검증 세트 은닉층 코드의 2차원 PCA입니다."
+                ),
+                summary: summary_in(Lang::Ko),
+            },
         },
-        figure: figs::stack(panels),
+        figure: figs::stack(panels, cx.lang),
     }))
 }
 
@@ -993,12 +1123,13 @@ pub fn compact_representation(cx: &Context<'_>) -> Result<Option<Measured>, Expe
 /// Verdict, per dataset: holds there when a hidden layer helps (gain > 0) and a second one adds
 /// less than 1 point (one point is about the spread between seeds of these networks). Holds
 /// when every swept dataset meets it, partly when some part is met, fails otherwise.
-pub fn layers_stop_helping(sweeps: &Sweeps) -> Option<Measured> {
+pub fn layers_stop_helping(sweeps: &Sweeps, lang: Lang) -> Option<Measured> {
     if sweeps.is_empty() {
         return None;
     }
     let mut values = serde_json::Map::new();
     let (mut parts, mut any, mut summary, mut panels) = (Vec::new(), false, Vec::new(), Vec::new());
+    let mut summary_ko = Vec::new();
     for (kind, points) in sweeps {
         let acc = |depth: usize| {
             points
@@ -1014,6 +1145,13 @@ pub fn layers_stop_helping(sweeps: &Sweeps) -> Option<Measured> {
         summary.push(format!(
             "{}: none {:.2}%, best 1 hidden {:+.2} pts, best 2 hidden {:+.2} pts more",
             kind.name(),
+            100.0 * none,
+            100.0 * (one - none),
+            100.0 * (two - one)
+        ));
+        summary_ko.push(format!(
+            "{}: 은닉층 없이 {:.2}%, 은닉층 1개 중 최고 {:+.2}점, 은닉층 2개 중 최고 {:+.2}점 추가",
+            kind.display_name(),
             100.0 * none,
             100.0 * (one - none),
             100.0 * (two - one)
@@ -1036,6 +1174,7 @@ pub fn layers_stop_helping(sweeps: &Sweeps) -> Option<Measured> {
             points,
             kind.display_name(),
             inputs,
+            lang,
         ));
     }
     let verdict = match Verdict::of(&parts) {
@@ -1051,8 +1190,13 @@ pub fn layers_stop_helping(sweeps: &Sweeps) -> Option<Measured> {
             verdict,
             figure: "sweep_layers.png".into(),
             summary: summary.join("; "),
+            ko: ClaimKo {
+                statement: "은닉층은 정확도를 어느 정도까지만 높이며, 층을 더 쌓아도 곧 더 나아지지 않는다.".into(),
+                measure: "은닉층 구성 [], [10], [20], [50], [100], [10,10], [50,50], [100,100]을 이 장의 훈련 방법으로 훈련해 검증 세트 정확도를 잽니다. 은닉층 1개인 신경망 중 최고가 은닉층 없는 신경망보다 낫고, 은닉층 2개인 신경망 중 최고가 1점 미만만 더하면 그 데이터셋에서 성립, 모든 데이터셋에서 그러면 성립입니다.".into(),
+                summary: summary_ko.join("; "),
+            },
         },
-        figure: figs::stack(panels),
+        figure: figs::stack(panels, lang),
     })
 }
 
@@ -1109,8 +1253,25 @@ pub fn cifar_is_harder(cx: &Context<'_>) -> Option<Measured> {
                 100.0 * gap,
                 if separated { "yes" } else { "no" }
             ),
+            ko: ClaimKo {
+                statement: "같은 신경망이라도 CIFAR-10은 MNIST보다 훨씬 어렵다.".into(),
+                measure: "mnist-2layer와 cifar-2layer의 검증 세트 정확도와 그 차이, 클래스별 재현율을 비교합니다. 차이가 30점 이상이고 CIFAR-10의 모든 클래스 재현율이 MNIST의 모든 클래스 재현율보다 낮으면 성립, 둘 중 하나만 맞거나 차이가 조금이라도 있으면 부분적으로 성립입니다.".into(),
+                summary: format!(
+                    "{:.2}% 대 {:.2}%: 차이 {:.1}점; 재현율이 완전히 갈림: {}",
+                    100.0 * am,
+                    100.0 * ac,
+                    100.0 * gap,
+                    if separated { "예" } else { "아니요" }
+                ),
+            },
         },
-        figure: figs::recalls(&m.analysis.classes, &rm, &c.analysis.classes, &rc),
+        figure: figs::recalls(
+            cx.lang,
+            &figs::classes_in(cx.lang, m),
+            &rm,
+            &figs::classes_in(cx.lang, c),
+            &rc,
+        ),
     })
 }
 
@@ -1129,7 +1290,7 @@ pub struct Written {
     /// Every measured claim, in the chapter's order.
     pub claims: Vec<Claim>,
     /// The hidden-unit figures written, as (PNG file, caption).
-    pub unit_figures: Vec<(String, String)>,
+    pub unit_figures: Vec<(String, Words)>,
 }
 
 /// Measures every claim, writes each claim's figure and the hidden-unit cards of the 2-layer
@@ -1141,8 +1302,9 @@ pub fn write_all(
     run: &Results,
     sweeps: &Sweeps,
     dir: &std::path::Path,
+    lang: Lang,
 ) -> Result<Written, ExperimentError> {
-    let cx = Context::new(run)?;
+    let cx = Context::new(run, lang)?;
     let measured = measure(&cx, sweeps)?;
     let mut claims = Vec::with_capacity(measured.len());
     for m in measured {
@@ -1158,11 +1320,15 @@ pub fn write_all(
         let (Some(o), Some(codes)) = (cx.net(id), cx.codes(id)) else {
             continue;
         };
-        if let Some(d) = crate::units::figure(o, &cx.held_out(o), codes) {
+        if let Some(d) = crate::units::figure(o, &cx.held_out(o), codes, lang) {
             crate::figures::write(&crate::figures::Figure::Png(d), dir, stem)?;
+            let (id, n) = (&o.trained.spec.id, crate::units::EXTREMES);
             unit_figures.push((
                 format!("{stem}.png"),
-                format!("What each hidden unit of {} sees: its filter, its weights to each class, the {} held-out images that activate it most and least, and the histogram of its activation over the held-out split.", o.trained.spec.id, crate::units::EXTREMES),
+                Words {
+                    en: format!("What each hidden unit of {id} sees: its filter, its weights to each class, the {n} held-out images that activate it most and least, and the histogram of its activation over the held-out split."),
+                    ko: format!("{id}의 은닉 유닛 하나하나가 보는 것: 그 필터, 클래스마다 주는 가중치, 검증 세트에서 그 유닛을 가장 강하게 또 가장 약하게 활성화하는 이미지 {n}개씩, 검증 세트 전체에 대한 활성화 값의 히스토그램."),
+                },
             ));
         }
     }
@@ -1194,19 +1360,21 @@ fn drop_timings(v: &mut Value) {
     }
 }
 
-/// The `index.html` section of the claims: per claim its statement, verdict, numbers, measure
-/// and figure; then the hidden-unit figures.
-pub fn html(claims: &[Claim], unit_figures: &[(String, String)]) -> String {
+/// The report page's section of the claims in `lang`: a verdict table, then per claim its
+/// statement, verdict, numbers, measure and figure; then the hidden-unit figures.
+pub fn html(claims: &[Claim], unit_figures: &[(String, Words)], lang: Lang) -> String {
     use std::fmt::Write as _;
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
+    let t = |en: &'static str, ko: &'static str| Text::new(en, ko).get(lang);
     let mut h = String::new();
     if !claims.is_empty() {
-        h.push_str("<style>.partly{color:#a60;font-weight:bold}</style>\n<h2>What the text claims, measured</h2>\n<table><tr><th>claim</th><th>verdict</th><th>measured</th></tr>\n");
+        let _ = writeln!(
+            h,
+            "<style>.partly{{color:#a60;font-weight:bold}}</style>\n<h2>{}</h2>\n<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+            t("What the text claims, measured", "본문의 주장을 측정하다"),
+            t("claim", "주장"),
+            t("verdict", "판정"),
+            t("measured", "측정 결과"),
+        );
         for c in claims {
             let _ = writeln!(
                 h,
@@ -1214,8 +1382,8 @@ pub fn html(claims: &[Claim], unit_figures: &[(String, String)]) -> String {
                 c.id,
                 c.id,
                 verdict_class(c.verdict),
-                c.verdict.name(),
-                esc(&c.summary)
+                verdict_word(c.verdict, lang),
+                esc(c.summary(lang))
             );
         }
         h.push_str("</table>\n");
@@ -1227,29 +1395,62 @@ pub fn html(claims: &[Claim], unit_figures: &[(String, String)]) -> String {
         let values = serde_json::to_string_pretty(&v).unwrap_or_default();
         let _ = writeln!(
             h,
-            "<section id=\"claim-{id}\"><h3>Claim {id}: {st}</h3><p>Verdict: <b class=\"{cls}\">{v}</b>. {sum}</p><p><i>Measure.</i> {me}</p><figure><img src=\"figures/{fig}\" alt=\"{st}\"><figcaption><b>{fig}</b></figcaption></figure><details><summary>numbers</summary><pre>{vals}</pre></details></section>",
+            "<section id=\"claim-{id}\"><h3>{claim} {id}: {st}</h3><p>{verdict}: <b class=\"{cls}\">{v}</b>. {sum}</p><p><i>{measure}.</i> {me}</p><figure><a href=\"figures/{fig}\"><img src=\"figures/{fig}\" alt=\"{st}\"></a>{figcap}</figure>{values}</section>",
             id = c.id,
-            st = esc(&c.statement),
+            claim = t("Claim", "주장"),
+            st = esc(c.statement(lang)),
+            verdict = t("Verdict", "판정"),
             cls = verdict_class(c.verdict),
-            v = c.verdict.name(),
-            sum = esc(&c.summary),
-            me = esc(&c.measure),
+            v = verdict_word(c.verdict, lang),
+            sum = esc(c.summary(lang)),
+            measure = t("Measure", "측정 방법"),
+            me = esc(c.measure(lang)),
             fig = esc(&c.figure),
-            vals = esc(&values),
+            figcap = file_caption(lang, &c.figure),
+            // The numbers are JSON with English keys: the Korean page leaves them out, they
+            // are in reproduce.json.
+            values = match lang {
+                Lang::En => format!(
+                    "<details><summary>numbers</summary><pre>{}</pre></details>",
+                    esc(&values)
+                ),
+                Lang::Ko => String::new(),
+            },
         );
     }
     if !unit_figures.is_empty() {
-        h.push_str("<h2>What each hidden unit sees</h2>\n");
+        let _ = writeln!(
+            h,
+            "<h2>{}</h2>",
+            t("What each hidden unit sees", "은닉 유닛 하나하나가 보는 것")
+        );
         for (file, caption) in unit_figures {
             let _ = writeln!(
                 h,
-                "<figure><img src=\"figures/{f}\" alt=\"{c}\"><figcaption><b>{f}</b> {c}</figcaption></figure>",
+                "<figure><a href=\"figures/{f}\"><img src=\"figures/{f}\" alt=\"{c}\"></a><figcaption>{name}{c}</figcaption></figure>",
                 f = esc(file),
-                c = esc(caption)
+                name = file_label(lang, file),
+                c = esc(caption.get(lang))
             );
         }
     }
     h
+}
+
+/// The file name shown before a caption: on the English page only (a file name is not a word
+/// of Korean text; the image links to the file on both).
+pub fn file_label(lang: Lang, file: &str) -> String {
+    match lang {
+        Lang::En => format!("<b>{}</b> ", esc(file)),
+        Lang::Ko => String::new(),
+    }
+}
+
+fn file_caption(lang: Lang, file: &str) -> String {
+    match lang {
+        Lang::En => format!("<figcaption><b>{}</b></figcaption>", esc(file)),
+        Lang::Ko => String::new(),
+    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::data::fingerprint;
 use crate::error::ExperimentError;
 use crate::io::{write_atomic, write_json};
+use crate::lang::{Lang, Text, esc};
 use crate::spec::{DataKind, NetworkId};
 
 /// Bumped whenever training code changes what a spec produces.
@@ -455,7 +456,25 @@ pub struct Claim10 {
     pub verdict: String,
     /// Figures written for it, file names under `figures/`.
     pub figures: Vec<String>,
+    /// The chapter's words and the verdict in Korean, for `index.ko.html`.
+    #[serde(default)]
+    pub ko: Claim10Ko,
 }
+
+/// Claim 10's words in Korean.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Claim10Ko {
+    /// The claim.
+    pub claim: String,
+    /// The verdict in words.
+    pub verdict: String,
+}
+
+/// Claim 10 in the chapter's words, in both languages.
+const CLAIM: Text = Text::new(
+    "Convolutional networks improve greatly on these numbers, for MNIST and CIFAR-10.",
+    "합성곱 신경망은 MNIST와 CIFAR-10 모두에서 이 수치를 크게 넘어선다.",
+);
 
 /// A filter's `C x k x k` weights as an image, each filter stretched to the full range.
 fn filter_raster(w: &[f32], channels: usize, k: usize) -> render::Raster {
@@ -469,8 +488,8 @@ fn filter_raster(w: &[f32], channels: usize, k: usize) -> render::Raster {
     render::Raster::from_planar_unit(&unit, channels, k, k)
 }
 
-/// The first convolution's filters in a grid, enlarged.
-pub fn filters_figure(t: &ConvTrained) -> render::Drawing {
+/// The first convolution's filters in a grid, enlarged, the title in `lang`.
+pub fn filters_figure(t: &ConvTrained, lang: Lang) -> render::Drawing {
     let w = &t.model.layers()[0].weight;
     let channels = t.model.architecture().input.channels;
     let k = ((w.cols() / channels) as f64).sqrt() as usize;
@@ -482,11 +501,12 @@ pub fn filters_figure(t: &ConvTrained) -> render::Drawing {
         &render::grid::GridOptions {
             scale: 12,
             gap: 6,
-            title: Some(format!(
-                "{}: the {} first-layer filters ({k}x{k}{})",
-                t.spec.id,
+            title: Some(crate::figure_text::conv_filters(
+                lang,
+                &t.spec.id,
                 tiles.len(),
-                if channels == 3 { ", RGB" } else { "" }
+                k,
+                channels == 3,
             )),
             ..render::grid::GridOptions::new(8)
         },
@@ -494,8 +514,8 @@ pub fn filters_figure(t: &ConvTrained) -> render::Drawing {
 }
 
 /// Claim 10 from the cached convolutional nets that match `run`'s data, with its figures written
-/// into `out/figures`; `None` when no convolutional net is cached (then `reproduce` says how to
-/// train them). Never trains.
+/// into `out/figures` with their words in `lang`; `None` when no convolutional net is cached
+/// (then `reproduce` says how to train them). Never trains.
 ///
 /// # Errors
 /// IO errors writing the figures.
@@ -503,6 +523,7 @@ pub fn claim10(
     run: &crate::pipeline::Results,
     cache: &Path,
     out: &Path,
+    lang: Lang,
 ) -> Result<Option<Claim10>, ExperimentError> {
     let mut rows = Vec::new();
     let mut figures = Vec::new();
@@ -519,34 +540,37 @@ pub fn claim10(
         let stem = format!("conv_filters_{}", spec.data.name());
         write_atomic(
             &dir.join(format!("{stem}.png")),
-            &filters_figure(&t).encode_png(),
+            &filters_figure(&t, lang).encode_png(),
         )?;
         figures.push(format!("{stem}.png"));
         if spec.data == DataKind::Cifar10 {
             let opts = |title: String| render::confusion::ConfusionOptions {
                 title: Some(title),
                 cell: 40,
+                words: crate::figure_text::table_words(lang),
                 ..render::confusion::ConfusionOptions::default()
             };
-            let classes = &dense.analysis.classes;
+            let classes = &crate::figures::classes(dense, lang);
             let side = render::compose::hstack(
                 &[
                     render::confusion::counts_table(
                         &held.to_rows(),
                         classes,
-                        &opts(format!(
-                            "dense {}: {:.2}% held-out",
-                            dense.trained.spec.id,
-                            100.0 * dense.analysis.held_out.accuracy()
+                        &opts(crate::figure_text::dense_vs_conv(
+                            lang,
+                            false,
+                            &dense.trained.spec.id,
+                            dense.analysis.held_out.accuracy(),
                         )),
                     ),
                     render::confusion::counts_table(
                         &t.scores.heldout_confusion,
                         classes,
-                        &opts(format!(
-                            "convolutional {}: {:.2}% held-out",
-                            spec.id,
-                            100.0 * t.scores.heldout_accuracy
+                        &opts(crate::figure_text::dense_vs_conv(
+                            lang,
+                            true,
+                            &spec.id,
+                            t.scores.heldout_accuracy,
                         )),
                     ),
                 ],
@@ -585,8 +609,11 @@ pub fn claim10(
     }
     let (holds, verdict) = verdict(&rows);
     Ok(Some(Claim10 {
-        claim: "Convolutional networks improve greatly on these numbers, for MNIST and CIFAR-10."
-            .into(),
+        claim: CLAIM.en.into(),
+        ko: Claim10Ko {
+            claim: CLAIM.ko.into(),
+            verdict: verdict_in(&rows, Lang::Ko).1,
+        },
         rows,
         holds,
         verdict,
@@ -597,15 +624,21 @@ pub fn claim10(
 /// Whether claim 10 holds on `rows`, and the verdict in words: both datasets measured and each
 /// convolutional net ahead of its dense one by [`GREAT_IMPROVEMENT`].
 pub fn verdict(rows: &[Claim10Row]) -> (bool, String) {
+    verdict_in(rows, Lang::En)
+}
+
+/// [`verdict`] in `lang`'s words.
+pub fn verdict_in(rows: &[Claim10Row], lang: Lang) -> (bool, String) {
     let gains: Vec<String> = rows
         .iter()
         .map(|r| {
-            format!(
-                "{} {:.2}% -> {:.2}% ({:+.1} points)",
-                r.dataset,
+            let (d, c) = (
                 100.0 * r.dense_heldout_accuracy,
                 100.0 * r.conv_heldout_accuracy,
-                100.0 * (r.conv_heldout_accuracy - r.dense_heldout_accuracy)
+            );
+            lang.pick(
+                format!("{} {d:.2}% -> {c:.2}% ({:+.1} points)", r.dataset, c - d),
+                format!("{} {d:.2}% -> {c:.2}% ({:+.1}점)", r.dataset, c - d),
             )
         })
         .collect();
@@ -614,44 +647,70 @@ pub fn verdict(rows: &[Claim10Row]) -> (bool, String) {
         && rows
             .iter()
             .all(|r| r.conv_heldout_accuracy - r.dense_heldout_accuracy >= GREAT_IMPROVEMENT);
-    let words = if holds {
-        format!("holds: {}", gains.join("; "))
-    } else if !complete {
-        format!(
-            "not fully measured (run `cargo xtask convnet`): {}",
-            gains.join("; ")
-        )
-    } else {
-        format!(
-            "does not hold by a {:.0}-point margin: {}",
-            100.0 * GREAT_IMPROVEMENT,
-            gains.join("; ")
-        )
+    let (gains, margin) = (gains.join("; "), 100.0 * GREAT_IMPROVEMENT);
+    let words = match (holds, complete, lang) {
+        (true, _, Lang::En) => format!("holds: {gains}"),
+        (true, _, Lang::Ko) => format!("성립: {gains}"),
+        (false, false, Lang::En) => {
+            format!("not fully measured (run `cargo xtask convnet`): {gains}")
+        }
+        (false, false, Lang::Ko) => {
+            format!("일부만 측정됨 (`cargo xtask convnet`으로 훈련하세요): {gains}")
+        }
+        (false, true, Lang::En) => {
+            format!("does not hold by a {margin:.0}-point margin: {gains}")
+        }
+        (false, true, Lang::Ko) => {
+            format!("{margin:.0}점 차이 기준으로는 성립하지 않음: {gains}")
+        }
     };
     (holds, words)
 }
 
-/// Claim 10's section of `index.html`.
-pub fn index_section(c: &Claim10) -> String {
+/// Claim 10's section of the report page in `lang`.
+pub fn index_section(c: &Claim10, lang: Lang) -> String {
     use std::fmt::Write as _;
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
+    let t = |en: &'static str, ko: &'static str| Text::new(en, ko).get(lang);
     let pct = |x: f64| format!("{:.2}%", 100.0 * x);
     let mut h = String::new();
+    let (claim, verdict) = match lang {
+        Lang::En => (&c.claim, &c.verdict),
+        Lang::Ko => (&c.ko.claim, &c.ko.verdict),
+    };
     let _ = writeln!(
         h,
-        "<h2>Claim 10: convolutional networks</h2>\n<p><i>{}</i> Verdict: <b>{}</b>. The convolutional nets come from the model cache (<code>cargo xtask convnet</code> trains them; this run did not), the dense ones from this run.</p>",
-        esc(&c.claim),
-        esc(&c.verdict)
+        "<h2>{}</h2>\n<p><i>{}</i> {}: <b>{}</b>. {}</p>",
+        t("Claim 10: convolutional networks", "주장 10: 합성곱 신경망"),
+        esc(claim),
+        t("Verdict", "판정"),
+        esc(verdict),
+        t(
+            "The convolutional nets come from the model cache (<code>cargo xtask convnet</code> trains them; this run did not), the dense ones from this run.",
+            "합성곱 신경망은 모델 캐시에서 읽었고(이번 실행이 아니라 <code>cargo xtask convnet</code>이 훈련합니다), 완전 연결 신경망은 이번 실행에서 훈련한 것입니다.",
+        ),
     );
-    h.push_str("<table><tr><th>dataset</th><th>dense</th><th>held-out</th><th>convolutional</th><th>held-out</th><th>test</th><th>target</th><th>epochs</th><th>train s</th></tr>\n");
+    let _ = writeln!(
+        h,
+        "<table><tr>{}</tr>",
+        [
+            t("dataset", "데이터셋"),
+            t("dense", "완전 연결"),
+            t("held-out", "검증 세트"),
+            t("convolutional", "합성곱"),
+            t("held-out", "검증 세트"),
+            t("test", "테스트 세트"),
+            t("target", "목표"),
+            t("epochs", "에포크"),
+            t("train s", "훈련 시간(초)"),
+        ]
+        .iter()
+        .map(|h| format!("<th>{h}</th>"))
+        .collect::<String>()
+    );
     for r in &c.rows {
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}<br><small>{}</small></td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"secs\">{:.0} ({} threads)</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}<br><small><code>{}</code></small></td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"secs\">{:.0} ({} {})</td></tr>",
             esc(&r.dataset),
             esc(&r.dense_id),
             pct(r.dense_heldout_accuracy),
@@ -663,18 +722,29 @@ pub fn index_section(c: &Claim10) -> String {
             pct(r.target),
             r.epochs,
             r.train_seconds,
-            r.threads
+            r.threads,
+            t("threads", "스레드"),
         );
     }
     h.push_str("</table>\n");
     for r in &c.rows {
-        let _ = write!(h, "<table><tr><th>{} held-out recall</th>", esc(&r.dataset));
-        for name in &r.classes {
-            let _ = write!(h, "<th>{}</th>", esc(name));
+        let _ = write!(
+            h,
+            "<table><tr><th>{} {}</th>",
+            esc(&r.dataset),
+            t("held-out recall", "검증 세트 재현율")
+        );
+        let data = if r.dataset == DataKind::Cifar10.display_name() {
+            DataKind::Cifar10
+        } else {
+            DataKind::Mnist
+        };
+        for name in lang.classes(&data, &r.classes) {
+            let _ = write!(h, "<th>{}</th>", esc(&name));
         }
         for (label, recall) in [
-            ("dense", &r.dense_heldout_recall),
-            ("conv", &r.conv_heldout_recall),
+            (t("dense", "완전 연결"), &r.dense_heldout_recall),
+            (t("conv", "합성곱"), &r.conv_heldout_recall),
         ] {
             let _ = write!(h, "</tr>\n<tr><td>{label}</td>");
             for v in recall {
@@ -687,7 +757,11 @@ pub fn index_section(c: &Claim10) -> String {
         let f = esc(f);
         let _ = writeln!(
             h,
-            "<figure><img src=\"figures/{f}\" alt=\"{f}\"><figcaption><b>{f}</b></figcaption></figure>"
+            "<figure><a href=\"figures/{f}\"><img src=\"figures/{f}\" alt=\"{f}\"></a>{}</figure>",
+            match lang {
+                Lang::En => format!("<figcaption><b>{f}</b></figcaption>"),
+                Lang::Ko => String::new(),
+            }
         );
     }
     h
@@ -741,13 +815,17 @@ mod tests {
     fn the_section_escapes_names_and_shows_every_row() {
         let rows = [row("MNIST", 0.93, 0.987), row("CIFAR-10", 0.38, 0.66)];
         let (holds, verdict) = verdict(&rows);
-        let html = index_section(&Claim10 {
-            claim: "c".into(),
-            rows: rows.to_vec(),
-            holds,
-            verdict,
-            figures: vec!["conv_filters_mnist.png".into()],
-        });
+        let html = index_section(
+            &Claim10 {
+                claim: "c".into(),
+                rows: rows.to_vec(),
+                holds,
+                verdict,
+                figures: vec!["conv_filters_mnist.png".into()],
+                ko: Claim10Ko::default(),
+            },
+            Lang::En,
+        );
         assert!(html.contains("b&lt;") && !html.contains("b<"), "{html}");
         assert!(html.contains("98.70%") && html.contains("66.00%"));
         assert!(html.contains("figures/conv_filters_mnist.png"));

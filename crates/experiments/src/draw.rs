@@ -11,37 +11,12 @@ use crate::spec::DataKind;
 /// Held-out images per dataset the page carries (spread evenly over the split).
 pub const SAMPLES: usize = 64;
 
-/// The Korean names of CIFAR-10's classes, in label order (as the Korean pages use them).
-pub const CIFAR10_KO: [&str; 10] = [
-    "비행기",
-    "자동차",
-    "새",
-    "고양이",
-    "사슴",
-    "개",
-    "개구리",
-    "말",
-    "배",
-    "트럭",
-];
-
 /// The Korean class names of `data` when its classes are words with Korean names (CIFAR-10's
 /// own), else none (digits, and names a user gave, stay as they are).
 pub fn classes_ko(data: &DataKind, classes: &[String]) -> Vec<String> {
-    const OWN: [&str; 10] = [
-        "airplane",
-        "automobile",
-        "bird",
-        "cat",
-        "deer",
-        "dog",
-        "frog",
-        "horse",
-        "ship",
-        "truck",
-    ];
-    if *data == DataKind::Cifar10 && classes.iter().map(String::as_str).eq(OWN) {
-        CIFAR10_KO.iter().map(|c| c.to_string()).collect()
+    use datasets::cifar10::{CLASSES, CLASSES_KO};
+    if *data == DataKind::Cifar10 && classes.iter().map(String::as_str).eq(CLASSES) {
+        CLASSES_KO.iter().map(|c| c.to_string()).collect()
     } else {
         Vec::new()
     }

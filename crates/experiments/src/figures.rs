@@ -16,7 +16,9 @@ use render::grid::{GridOptions, image_grid};
 use render::{Drawing, Raster, palette};
 
 use crate::error::ExperimentError;
+use crate::figure_text as words;
 use crate::io::write_atomic;
+use crate::lang::{Lang, Text};
 use crate::pipeline::{Outcome, Results};
 use crate::spec::NetworkId;
 
@@ -88,47 +90,68 @@ impl FigureId {
         }
     }
 
-    /// The caption under the figure in `index.html`.
-    pub fn caption(self) -> &'static str {
-        match self {
-            FigureId::MnistOneLayer => {
-                "The 1-layer MNIST network: each of the 784 pixels connects to each of the 10 output neurons."
-            }
-            FigureId::WeightsAnalogy1 => {
-                "The connections into the first output neuron, and that neuron as z = b + Σ wᵢxᵢ."
-            }
-            FigureId::WeightsAnalogy2 => {
-                "The same sum laid out as images: the pixels x and the weights w multiplied cell by cell."
-            }
-            FigureId::RolledWeightsMnist0 => {
-                "The trained 1-layer network's weights into output neuron 0 as a 28x28 image (low black, high white)."
-            }
-            FigureId::RolledWeightsMnist => {
-                "The weights into all 10 output neurons: templates that look like blurry digits."
-            }
-            FigureId::MnistMistakes => {
-                "Mistakes of the 2-layer MNIST network on the test set: two understandable (unsure), two glaring (confident and wrong). Red: predicted class; green: true class."
-            }
-            FigureId::ConfusionMnist => {
-                "Confusion matrix of the 2-layer MNIST network on the held-out 10,000 (rows actual, columns predicted)."
-            }
-            FigureId::MnistConfusionSamples => {
-                "The most confident sample of every confusion cell; green frames on the diagonal, red off it, blank where a cell is empty."
-            }
-            FigureId::CifarGrid => "A random sample of CIFAR-10 training images.",
-            FigureId::RolledWeightsCifar => {
-                "The 1-layer CIFAR-10 network's weight templates as colour images."
-            }
-            FigureId::ConfusionCifar => {
-                "Confusion matrix of the 2-layer CIFAR-10 network on the held-out 10,000."
-            }
-            FigureId::MnistTwoLayers => {
-                "The 2-layer MNIST network: 784 inputs, 10 hidden neurons, 10 outputs."
-            }
-            FigureId::MnistWeights2Layer => {
-                "The 2-layer MNIST network's 10 hidden filters, and for each class the output neuron's weight on each filter (up positive, down negative)."
-            }
-        }
+    /// The caption under the figure on the report page in `lang`.
+    pub fn caption(self, lang: Lang) -> &'static str {
+        self.captions().get(lang)
+    }
+
+    /// The caption in both languages.
+    pub fn captions(self) -> Text {
+        let (en, ko) = match self {
+            FigureId::MnistOneLayer => (
+                "The 1-layer MNIST network: each of the 784 pixels connects to each of the 10 output neurons.",
+                "단일층 MNIST 신경망: 784개 픽셀 하나하나가 10개 출력 뉴런 모두와 연결됩니다.",
+            ),
+            FigureId::WeightsAnalogy1 => (
+                "The connections into the first output neuron, and that neuron as z = b + Σ wᵢxᵢ.",
+                "첫 번째 출력 뉴런으로 들어오는 연결과, 그 뉴런이 계산하는 z = b + Σ wᵢxᵢ.",
+            ),
+            FigureId::WeightsAnalogy2 => (
+                "The same sum laid out as images: the pixels x and the weights w multiplied cell by cell.",
+                "같은 합을 이미지로 펼친 모습: 픽셀 x와 가중치 w를 칸마다 곱합니다.",
+            ),
+            FigureId::RolledWeightsMnist0 => (
+                "The trained 1-layer network's weights into output neuron 0 as a 28x28 image (low black, high white).",
+                "훈련된 단일층 신경망에서 출력 뉴런 0으로 들어가는 가중치를 28x28 이미지로 나타낸 것 (낮으면 검은색, 높으면 흰색).",
+            ),
+            FigureId::RolledWeightsMnist => (
+                "The weights into all 10 output neurons: templates that look like blurry digits.",
+                "10개 출력 뉴런 각각의 가중치: 흐릿한 숫자처럼 보이는 템플릿입니다.",
+            ),
+            FigureId::MnistMistakes => (
+                "Mistakes of the 2-layer MNIST network on the test set: two understandable (unsure), two glaring (confident and wrong). Red: predicted class; green: true class.",
+                "2층 MNIST 신경망이 테스트 세트에서 틀린 예: 이해할 만한 실수 둘(확신이 낮음), 어이없는 실수 둘(확신하고 틀림). 빨간색은 예측한 클래스, 초록색은 실제 클래스입니다.",
+            ),
+            FigureId::ConfusionMnist => (
+                "Confusion matrix of the 2-layer MNIST network on the held-out 10,000 (rows actual, columns predicted).",
+                "검증 세트 10,000개에 대한 2층 MNIST 신경망의 혼동 행렬 (행은 실제, 열은 예측).",
+            ),
+            FigureId::MnistConfusionSamples => (
+                "The most confident sample of every confusion cell; green frames on the diagonal, red off it, blank where a cell is empty.",
+                "혼동 행렬의 칸마다 가장 확신도가 높은 샘플: 대각선은 초록 테두리, 나머지는 빨간 테두리, 빈 칸은 해당 샘플이 없는 경우입니다.",
+            ),
+            FigureId::CifarGrid => (
+                "A random sample of CIFAR-10 training images.",
+                "무작위로 고른 CIFAR-10 훈련 이미지.",
+            ),
+            FigureId::RolledWeightsCifar => (
+                "The 1-layer CIFAR-10 network's weight templates as colour images.",
+                "단일층 CIFAR-10 신경망의 가중치 템플릿을 컬러 이미지로 나타낸 것.",
+            ),
+            FigureId::ConfusionCifar => (
+                "Confusion matrix of the 2-layer CIFAR-10 network on the held-out 10,000.",
+                "검증 세트 10,000개에 대한 2층 CIFAR-10 신경망의 혼동 행렬.",
+            ),
+            FigureId::MnistTwoLayers => (
+                "The 2-layer MNIST network: 784 inputs, 10 hidden neurons, 10 outputs.",
+                "2층 MNIST 신경망: 입력 784개, 은닉 뉴런 10개, 출력 10개.",
+            ),
+            FigureId::MnistWeights2Layer => (
+                "The 2-layer MNIST network's 10 hidden filters, and for each class the output neuron's weight on each filter (up positive, down negative).",
+                "2층 MNIST 신경망의 은닉 필터 10개와, 클래스마다 출력 뉴런이 각 필터에 주는 가중치 (위는 양수, 아래는 음수).",
+            ),
+        };
+        Text::new(en, ko)
     }
 
     /// The network whose results the figure draws.
@@ -205,14 +228,19 @@ fn templates(o: &Outcome) -> Vec<Raster> {
     (0..t.len()).map(|u| template_raster(t, u)).collect()
 }
 
+/// The class names of `o` as `lang`'s reader reads them.
+pub fn classes(o: &Outcome, lang: Lang) -> Vec<String> {
+    lang.classes(&o.trained.spec.data, &o.analysis.classes)
+}
+
 /// The templates of the first layer in a grid of `columns`, labelled with class names when the
 /// layer is the output layer, else "filter i".
-pub fn templates_grid(o: &Outcome, columns: usize) -> Figure {
+pub fn templates_grid(o: &Outcome, columns: usize, lang: Lang) -> Figure {
     let tiles = templates(o);
     let labels = if o.analysis.bars.is_none() {
-        o.analysis.classes.clone()
+        classes(o, lang)
     } else {
-        (1..=tiles.len()).map(|i| format!("filter {i}")).collect()
+        (1..=tiles.len()).map(|i| words::filter(lang, i)).collect()
     };
     let scale = if o.analysis.templates.shape().width <= 28 {
         4
@@ -238,21 +266,22 @@ pub fn single_template(o: &Outcome, unit: usize) -> Figure {
 
 /// The confusion counts of the held-out split, shaded by row share, with recall, precision and
 /// accuracy.
-pub fn confusion(o: &Outcome) -> Figure {
+pub fn confusion(o: &Outcome, lang: Lang) -> Figure {
     let cm = &o.analysis.held_out.confusion;
     let opts = ConfusionOptions {
-        title: Some(format!(
-            "{} on the held-out split: {:.2}% correct",
-            o.trained.spec.id,
-            100.0 * o.analysis.held_out.accuracy()
+        title: Some(words::confusion_title(
+            lang,
+            &o.trained.spec.id,
+            o.analysis.held_out.accuracy(),
         )),
+        words: words::table_words(lang),
         ..ConfusionOptions::default()
     };
-    Figure::Png(counts_table(&cm.to_rows(), &o.analysis.classes, &opts))
+    Figure::Png(counts_table(&cm.to_rows(), &classes(o, lang), &opts))
 }
 
 /// The most confident held-out sample of every confusion cell.
-pub fn confusion_samples(o: &Outcome, data: &Loaded) -> Figure {
+pub fn confusion_samples(o: &Outcome, data: &Loaded, lang: Lang) -> Figure {
     let view = data.view(Split::HeldOut);
     let cells: Vec<Option<Raster>> = o
         .analysis
@@ -262,15 +291,15 @@ pub fn confusion_samples(o: &Outcome, data: &Loaded) -> Figure {
         .iter()
         .map(|s| s.map(|s| sample_raster(&view, s.index)))
         .collect();
-    Figure::Png(samples_table(
-        &cells,
-        &o.analysis.classes,
-        &SamplesOptions::default(),
-    ))
+    let opts = SamplesOptions {
+        words: words::table_words(lang),
+        ..SamplesOptions::default()
+    };
+    Figure::Png(samples_table(&cells, &classes(o, lang), &opts))
 }
 
 /// The selected test-set mistakes, each beside the network's class probabilities.
-pub fn mistakes(o: &Outcome, data: &Loaded) -> Figure {
+pub fn mistakes(o: &Outcome, data: &Loaded, lang: Lang) -> Figure {
     let view = data.view(Split::Test);
     let bars = BarOptions {
         slot: 16,
@@ -278,12 +307,8 @@ pub fn mistakes(o: &Outcome, data: &Loaded) -> Figure {
         height: 84,
         ..BarOptions::default()
     };
-    let short: Vec<String> = o
-        .analysis
-        .classes
-        .iter()
-        .map(|c| c.chars().take(3).collect())
-        .collect();
+    let names = classes(o, lang);
+    let short: Vec<String> = names.iter().map(|c| c.chars().take(3).collect()).collect();
     let panels: Vec<Drawing> = o
         .analysis
         .test
@@ -299,12 +324,12 @@ pub fn mistakes(o: &Outcome, data: &Loaded) -> Figure {
                 &bars,
             );
             let pair = hstack(&[img, chart], 6, Align::Center, palette::BACKGROUND);
-            let kind = format!("{:?}", m.kind).to_lowercase();
-            let text = format!(
-                "{kind}: true {}, predicted {} ({:.0}%)",
-                o.analysis.classes[m.label as usize],
-                o.analysis.classes[m.predicted as usize],
-                100.0 * m.probs[m.predicted as usize]
+            let text = words::mistake(
+                lang,
+                m.kind,
+                &names[m.label as usize],
+                &names[m.predicted as usize],
+                f64::from(m.probs[m.predicted as usize]),
             );
             let caption = label(&text, 12.0, palette::INK, 2, palette::BACKGROUND);
             vstack(&[pair, caption], 2, Align::Center, palette::BACKGROUND)
@@ -312,7 +337,7 @@ pub fn mistakes(o: &Outcome, data: &Loaded) -> Figure {
         .collect();
     if panels.is_empty() {
         return Figure::Png(label(
-            "no mistakes on the test set",
+            words::NO_MISTAKES.get(lang),
             14.0,
             palette::INK,
             10,
@@ -347,7 +372,7 @@ fn pick(len: usize, n: usize, seed: u64) -> Vec<usize> {
 
 /// The weights demo of a 2-layer net: its hidden filters, and under them one row of bars per
 /// class with the output neuron's weight on each filter.
-pub fn weights_demo(o: &Outcome) -> Option<Figure> {
+pub fn weights_demo(o: &Outcome, lang: Lang) -> Option<Figure> {
     let bars = o.analysis.bars.as_ref()?;
     let tiles = templates(o);
     let scale = 3u32;
@@ -356,7 +381,7 @@ pub fn weights_demo(o: &Outcome) -> Option<Figure> {
         scale,
         gap: 6,
         margin: 0,
-        labels: (1..=tiles.len()).map(|i| format!("filter {i}")).collect(),
+        labels: (1..=tiles.len()).map(|i| words::filter(lang, i)).collect(),
         ..GridOptions::new(tiles.len())
     };
     let filter_row = image_grid(&tiles, &filters);
@@ -374,7 +399,7 @@ pub fn weights_demo(o: &Outcome) -> Option<Figure> {
         Align::Start,
         palette::BACKGROUND,
     )];
-    for (class, name) in o.analysis.classes.iter().enumerate().take(bars.outputs()) {
+    for (class, name) in classes(o, lang).iter().enumerate().take(bars.outputs()) {
         let chart = signed_bars(bars.row(class), &[] as &[&str], bars.scale(), &row_bars);
         let text = label(name, 12.0, palette::INK, 2, palette::BACKGROUND);
         let mut cell = Drawing::canvas(label_w, chart.height(), palette::BACKGROUND);
@@ -388,10 +413,11 @@ pub fn weights_demo(o: &Outcome) -> Option<Figure> {
 }
 
 /// A network diagram for `layers` (e.g. `[784, 10]`), with an input image.
-pub fn network_diagram(layers: &[usize], input: Raster, outputs: &[String]) -> Figure {
+pub fn network_diagram(layers: &[usize], input: Raster, outputs: &[String], lang: Lang) -> Figure {
     let opts = MlpOptions {
         input_image: Some(input),
         output_labels: outputs.to_vec(),
+        input_label: words::PIXEL.get(lang).to_string(),
         ..MlpOptions::default()
     };
     Figure::Diagram(mlp(layers, &opts))
@@ -407,7 +433,11 @@ fn widths(o: &Outcome) -> Vec<usize> {
 ///
 /// # Errors
 /// IO errors naming the file.
-pub fn write_chapter(run: &Results, dir: &Path) -> Result<Vec<String>, ExperimentError> {
+pub fn write_chapter(
+    run: &Results,
+    dir: &Path,
+    lang: Lang,
+) -> Result<Vec<String>, ExperimentError> {
     let mut written = Vec::new();
     let mut put = |fig: Figure, id: FigureId| -> Result<(), ExperimentError> {
         written.extend(write(&fig, dir, id.stem())?);
@@ -420,7 +450,7 @@ pub fn write_chapter(run: &Results, dir: &Path) -> Result<Vec<String>, Experimen
         let zero = (0..held.len()).find(|&i| held.label(i) == 0).unwrap_or(0);
         let digit = sample_raster(&held, zero);
         put(
-            network_diagram(&widths(o), digit.clone(), &o.analysis.classes),
+            network_diagram(&widths(o), digit.clone(), &o.analysis.classes, lang),
             FigureId::MnistOneLayer,
         )?;
         let analogy = MlpOptions {
@@ -428,6 +458,7 @@ pub fn write_chapter(run: &Results, dir: &Path) -> Result<Vec<String>, Experimen
             emphasis: Some((1, 0)),
             neuron_detail: true,
             output_labels: o.analysis.classes.clone(),
+            input_label: words::PIXEL.get(lang).to_string(),
             ..MlpOptions::default()
         };
         put(
@@ -444,19 +475,27 @@ pub fn write_chapter(run: &Results, dir: &Path) -> Result<Vec<String>, Experimen
             FigureId::WeightsAnalogy2,
         )?;
         put(single_template(o, 0), FigureId::RolledWeightsMnist0)?;
-        put(templates_grid(o, 5), FigureId::RolledWeightsMnist)?;
+        put(templates_grid(o, 5, lang), FigureId::RolledWeightsMnist)?;
     }
     if let Some(o) = run.network(NetworkId::Mnist2Layer) {
         let data = run.data_of(&o.trained.spec);
-        put(mistakes(o, data), FigureId::MnistMistakes)?;
-        put(confusion(o), FigureId::ConfusionMnist)?;
-        put(confusion_samples(o, data), FigureId::MnistConfusionSamples)?;
+        put(mistakes(o, data, lang), FigureId::MnistMistakes)?;
+        put(confusion(o, lang), FigureId::ConfusionMnist)?;
+        put(
+            confusion_samples(o, data, lang),
+            FigureId::MnistConfusionSamples,
+        )?;
         let held = data.view(Split::HeldOut);
         put(
-            network_diagram(&widths(o), sample_raster(&held, 0), &o.analysis.classes),
+            network_diagram(
+                &widths(o),
+                sample_raster(&held, 0),
+                &o.analysis.classes,
+                lang,
+            ),
             FigureId::MnistTwoLayers,
         )?;
-        if let Some(f) = weights_demo(o) {
+        if let Some(f) = weights_demo(o, lang) {
             put(f, FigureId::MnistWeights2Layer)?;
         }
     }
@@ -465,56 +504,78 @@ pub fn write_chapter(run: &Results, dir: &Path) -> Result<Vec<String>, Experimen
             sample_grid(run.data_of(&o.trained.spec), 60, 9),
             FigureId::CifarGrid,
         )?;
-        put(templates_grid(o, 5), FigureId::RolledWeightsCifar)?;
+        put(templates_grid(o, 5, lang), FigureId::RolledWeightsCifar)?;
     }
     if let Some(o) = run.network(NetworkId::Cifar2Layer) {
-        put(confusion(o), FigureId::ConfusionCifar)?;
+        put(confusion(o, lang), FigureId::ConfusionCifar)?;
     }
     Ok(written)
 }
 
-/// Writes the analysis figures of every outcome of an `explore` run into `dir`; returns
-/// (PNG file, caption) pairs.
+/// Writes the analysis figures of every outcome of an `explore` run into `dir`, their words in
+/// `lang`; returns (PNG file, caption in both languages) pairs.
 ///
 /// # Errors
 /// IO errors naming the file.
-pub fn write_explore(run: &Results, dir: &Path) -> Result<Vec<(String, String)>, ExperimentError> {
+pub fn write_explore(
+    run: &Results,
+    dir: &Path,
+    lang: Lang,
+) -> Result<Vec<(String, Text)>, ExperimentError> {
     let mut out = Vec::new();
     for o in &run.outcomes {
         let data = run.data_of(&o.trained.spec);
         let id = &o.trained.spec.id;
-        let mut figs: Vec<(Figure, String, String)> = vec![
+        let mut figs: Vec<(Figure, String, Text)> = vec![
             (
                 sample_grid(data, 40, 9),
                 format!("{id}-samples"),
-                "A random sample of the training images.".into(),
+                Text::new(
+                    "A random sample of the training images.",
+                    "무작위로 고른 훈련 이미지.",
+                ),
             ),
             (
-                templates_grid(o, 5),
+                templates_grid(o, 5, lang),
                 format!("{id}-templates"),
-                "The first layer's weights into each unit, as images.".into(),
+                Text::new(
+                    "The first layer's weights into each unit, as images.",
+                    "첫 층에서 유닛마다 들어가는 가중치를 이미지로 나타낸 것.",
+                ),
             ),
             (
-                confusion(o),
+                confusion(o, lang),
                 format!("{id}-confusion"),
-                "Confusion matrix on the held-out split.".into(),
+                Text::new(
+                    "Confusion matrix on the held-out split.",
+                    "검증 세트에 대한 혼동 행렬.",
+                ),
             ),
             (
-                confusion_samples(o, data),
+                confusion_samples(o, data, lang),
                 format!("{id}-confusion-samples"),
-                "The most confident held-out sample of every confusion cell.".into(),
+                Text::new(
+                    "The most confident held-out sample of every confusion cell.",
+                    "혼동 행렬의 칸마다 확신도가 가장 높은 검증 세트 샘플.",
+                ),
             ),
             (
-                mistakes(o, data),
+                mistakes(o, data, lang),
                 format!("{id}-mistakes"),
-                "Understandable and glaring mistakes on the test set.".into(),
+                Text::new(
+                    "Understandable and glaring mistakes on the test set.",
+                    "테스트 세트에서 나온 이해할 만한 실수와 어이없는 실수.",
+                ),
             ),
         ];
-        if let Some(w) = weights_demo(o) {
+        if let Some(w) = weights_demo(o, lang) {
             figs.push((
                 w,
                 format!("{id}-weights"),
-                "Hidden filters and each class's weights on them.".into(),
+                Text::new(
+                    "Hidden filters and each class's weights on them.",
+                    "은닉 필터와, 클래스마다 각 필터에 주는 가중치.",
+                ),
             ));
         }
         for (fig, name, caption) in figs {

@@ -13,7 +13,8 @@
 //! - [`pipeline`]: all of the above for a list of specs ([`pipeline::train_and_analyse`],
 //!   giving [`pipeline::Results`]).
 //! - [`figures`] and [`report`]: the chapter's figures by name, `reproduce.json`, summaries and
-//!   `index.html`.
+//!   the two report pages, `index.html` and `index.ko.html`; [`lang`] the reader's language
+//!   ([`Lang`]) and [`figure_text`] every word drawn inside a figure, in both languages.
 //! - [`import`]: a model trained elsewhere (safetensors) analysed like one trained here
 //!   ([`import::analyse_imported`]).
 //! - [`convnet`]: claim 10, the two convolutional networks of ConvNetJS's demos, trained by
@@ -45,9 +46,11 @@ pub mod demos;
 pub mod draw;
 mod error;
 pub mod fetch;
+pub mod figure_text;
 pub mod figures;
 pub mod import;
 pub mod io;
+pub mod lang;
 pub mod limits;
 pub mod pipeline;
 pub mod report;
@@ -59,4 +62,5 @@ pub mod units;
 
 pub use data::DataDir;
 pub use error::ExperimentError;
+pub use lang::Lang;
 pub use spec::{NetworkId, Spec};

@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use experiments::fetch::FetchPolicy;
 use experiments::pipeline::{self, PipelineOptions, Progress, Results};
 use experiments::report::{self, Reproduce};
 use experiments::spec::DataKind;
 use experiments::training::Trained;
-use experiments::{DataDir, ExperimentError, NetworkId, Spec, bench, figures};
+use experiments::{DataDir, ExperimentError, Lang, NetworkId, Spec, bench, figures};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
@@ -35,6 +35,15 @@ struct Common {
     /// Never touch the network: missing data files are an error (also ML4A_OFFLINE=1).
     #[arg(long)]
     offline: bool,
+}
+
+/// The language of the words inside the figures (both report pages are always written).
+#[derive(clap::Args, Clone, Copy)]
+struct LangArg {
+    /// Language of the text drawn in the figures, and of the report page to open: en or ko.
+    /// Both index.html (English) and index.ko.html (Korean) are written either way.
+    #[arg(long = "lang", value_enum, default_value_t = Lang::En)]
+    lang: Lang,
 }
 
 /// `explore --model`: a model trained elsewhere, looked inside without training.
@@ -68,6 +77,8 @@ enum Command {
     Reproduce {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        lang: LangArg,
         /// Only these networks (default: all four).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
@@ -76,11 +87,15 @@ enum Command {
     Figures {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        lang: LangArg,
     },
     /// Train and look inside a network on any dataset the toolkit reads.
     Explore {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        lang: LangArg,
         /// mnist, cifar10 or idx:DIR (a folder with the four standard IDX files).
         #[arg(long)]
         dataset: String,
@@ -236,9 +251,10 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         .copied()
         .unwrap_or("error: invalid arguments")
         .to_string();
-    // "the following required arguments were not provided:" names them on the next line.
-    if what.ends_with(':')
-        && let Some(next) = lines.get(1)
+    // "the following required arguments were not provided:" names them on the next line, and
+    // a value outside a fixed set is followed by "[possible values: en, ko]".
+    if let Some(next) = lines.get(1)
+        && (what.ends_with(':') || next.starts_with("[possible values"))
     {
         what = format!("{what} {next}");
     }
@@ -254,7 +270,13 @@ fn usage_error(e: &clap::Error) -> ExitCode {
                 .join(" ")
         })
         .filter(|c| !c.is_empty())
-        .unwrap_or_else(|| "experiments".to_string());
+        .unwrap_or_else(|| {
+            // A bad value (`--lang fr`) comes without a usage line: the subcommand is argv's.
+            std::env::args()
+                .nth(1)
+                .filter(|a| Cli::command().find_subcommand(a).is_some())
+                .map_or_else(|| "experiments".to_string(), |s| format!("experiments {s}"))
+        });
     let hint = lines
         .iter()
         .find_map(|l| l.strip_prefix("tip: "))
@@ -304,7 +326,8 @@ fn options(common: &Common, fresh: bool) -> PipelineOptions {
 
 fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Reproduce { common, only } => {
+        Command::Reproduce { common, lang, only } => {
+            let lang = lang.lang;
             let ids: Vec<NetworkId> = if only.is_empty() {
                 NetworkId::ALL.to_vec()
             } else {
@@ -322,24 +345,26 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let opts = options(&common, true);
             fetch_data(&opts.data_dir, &specs, common.offline)?;
             let run = pipeline::train_and_analyse(&specs, &opts, &mut Bars::new())?;
-            let r = write_outputs(&run, &common.out)?;
+            let r = write_outputs(&run, &common.out, lang)?;
             print!("{}", report::table(&r, report::RunKind::Chapter));
             // The claims are findings: their verdicts never change the exit status.
             print!("{}", experiments::claims::table(&r.claims));
-            println!("wrote {}", common.out.join("index.html").display());
+            println!("wrote {}", common.out.join(lang.index_file()).display());
             Ok(if r.all_pass() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
             })
         }
-        Command::Figures { common } => {
+        Command::Figures { common, lang } => {
+            let lang = lang.lang;
             let specs: Vec<Spec> = NetworkId::ALL.iter().map(|n| n.spec()).collect();
             let opts = options(&common, false);
             fetch_data(&opts.data_dir, &specs, common.offline)?;
             let run = pipeline::train_and_analyse(&specs, &opts, &mut Bars::new())?;
-            write_outputs(&run, &common.out)?;
+            write_outputs(&run, &common.out, lang)?;
             println!("wrote {}", common.out.join("figures").display());
+            println!("open {}", common.out.join(lang.index_file()).display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Download { data_dir, dataset } => {
@@ -384,7 +409,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             )?;
             experiments::io::write_json(&common.out.join("sweep.json"), &points)?;
             let png = common.out.join("figures").join("sweep.png");
-            experiments::io::write_atomic(&png, &experiments::sweep::figure(&points).encode_png())?;
+            experiments::io::write_atomic(
+                &png,
+                &experiments::sweep::figure(&points, Lang::En).encode_png(),
+            )?;
             println!("wrote {}", png.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -519,6 +547,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         Command::Explore {
             common,
+            lang,
             dataset,
             hidden,
             epochs,
@@ -546,14 +575,16 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     &mut Bars::new(),
                 )?,
             };
-            let written = experiments::figures::write_explore(&run, &common.out.join("figures"))?;
+            let lang = lang.lang;
+            let written =
+                experiments::figures::write_explore(&run, &common.out.join("figures"), lang)?;
             report::write_summaries(&run, &common.out)?;
             experiments::demos::write(&run, &common.out)?;
             let r = report::reproduce(&run, run.total_seconds);
             experiments::io::write_json(&common.out.join("explore.json"), &r)?;
             report::write_index(&run, &r, &common.out, &written)?;
             print!("{}", report::table(&r, report::RunKind::Explore));
-            println!("wrote {}", common.out.join("index.html").display());
+            println!("wrote {}", common.out.join(lang.index_file()).display());
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -796,7 +827,7 @@ fn bench_conv(
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_outputs(run: &Results, out: &Path) -> Result<Reproduce> {
+fn write_outputs(run: &Results, out: &Path, lang: Lang) -> Result<Reproduce> {
     let start = std::time::Instant::now();
     let timed = |f: &dyn Fn() -> Result<()>| -> Result<f64> {
         let t = std::time::Instant::now();
@@ -811,14 +842,14 @@ fn write_outputs(run: &Results, out: &Path) -> Result<Reproduce> {
     let (left, right) = rayon::join(
         || -> Result<(f64, f64, f64, f64)> {
             let t = std::time::Instant::now();
-            written = figures::write_chapter(run, &out.join("figures"))?;
+            written = figures::write_chapter(run, &out.join("figures"), lang)?;
             let f = t.elapsed().as_secs_f64();
             let s = timed(&|| Ok(report::write_summaries(run, out)?))?;
             let t = std::time::Instant::now();
             let sweeps = claim_sweeps(run, &out.join("models"))?;
             let sw = t.elapsed().as_secs_f64();
             let t = std::time::Instant::now();
-            let claims = experiments::claims::write_all(run, &sweeps, &out.join("figures"))?;
+            let claims = experiments::claims::write_all(run, &sweeps, &out.join("figures"), lang)?;
             let c = t.elapsed().as_secs_f64();
             outcome = Some((sweeps, claims));
             Ok((f, s, sw, c))
@@ -844,14 +875,14 @@ fn write_outputs(run: &Results, out: &Path) -> Result<Reproduce> {
     let mut r = report::reproduce(run, 0.0);
     r.claims = claims.claims;
     // Claim 10 only from cached convolutional nets: reproduce never trains them.
-    r.claim10 = experiments::convnet::claim10(run, &out.join("models"), out)?;
+    r.claim10 = experiments::convnet::claim10(run, &out.join("models"), out, lang)?;
     match &r.claim10 {
         Some(c) => println!("claim 10: {}", c.verdict),
         None => {
             println!("claim 10: not measured; `cargo xtask convnet` trains the convolutional nets")
         }
     }
-    let extra = experiments::claims::html(&r.claims, &claims.unit_figures);
+    let extra = |l: Lang| experiments::claims::html(&r.claims, &claims.unit_figures, l);
     r.timings = report::Timings {
         networks_seconds: run.total_seconds,
         training_seconds: run

@@ -10,6 +10,7 @@ use crate::analysis::{ml4a_summary, summary};
 use crate::error::ExperimentError;
 use crate::figures::FigureId;
 use crate::io::{write_atomic, write_json};
+use crate::lang::{Lang, Text, esc};
 use crate::pipeline::{Outcome, Results};
 use crate::spec::{
     CHAPTER_CIFAR_2LAYER, CHAPTER_MNIST_2LAYER, CHAPTER_THREES_AS_FIVES, DataKind, NetworkId,
@@ -118,11 +119,12 @@ pub fn row(o: &Outcome) -> ExperimentRow {
     }
 }
 
-/// The chapter's figures among `written` file names, as (PNG file, caption) in chapter order.
-pub fn chapter_figures(written: &[String]) -> Vec<(String, String)> {
+/// The chapter's figures among `written` file names, as (PNG file, caption in both languages)
+/// in chapter order.
+pub fn chapter_figures(written: &[String]) -> Vec<(String, Text)> {
     FigureId::ALL
         .iter()
-        .map(|f| (f.png(), f.caption().to_string()))
+        .map(|f| (f.png(), f.captions()))
         .filter(|(file, _)| written.contains(file))
         .collect()
 }
@@ -249,17 +251,11 @@ pub fn write_summaries(run: &Results, out: &Path) -> Result<(), ExperimentError>
     Ok(())
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// Writes `index.html`: the accuracy table, every figure with its caption, the
-/// template-vs-class-mean correlations, timings. It links local files only. Every timing sits in
-/// an element of class `secs`: they are the only part of the page that differs between two runs
-/// of the same specs on the same data.
+/// Writes both report pages, `index.html` (English) and `index.ko.html` (Korean), each
+/// linking to the other: the accuracy table, every figure with its caption, the
+/// template-vs-class-mean correlations, timings. They link local files only. Every timing sits
+/// in an element of class `secs`: they are the only part of a page that differs between two
+/// runs of the same specs on the same data.
 ///
 /// # Errors
 /// IO errors naming the file.
@@ -267,12 +263,12 @@ pub fn write_index(
     run: &Results,
     r: &Reproduce,
     out: &Path,
-    figures: &[(String, String)],
+    figures: &[(String, Text)],
 ) -> Result<(), ExperimentError> {
-    write_index_with(run, r, out, figures, "")
+    write_index_with(run, r, out, figures, &|_| String::new())
 }
 
-/// [`write_index`] with `extra` HTML (the claims' section) after the figures.
+/// [`write_index`] with `extra(lang)` HTML (the claims' section) after the figures.
 ///
 /// # Errors
 /// IO errors naming the file.
@@ -280,13 +276,71 @@ pub fn write_index_with(
     run: &Results,
     r: &Reproduce,
     out: &Path,
-    figures: &[(String, String)],
-    extra: &str,
+    figures: &[(String, Text)],
+    extra: &dyn Fn(Lang) -> String,
 ) -> Result<(), ExperimentError> {
+    let demos = out.join("demos").is_dir();
+    for lang in Lang::ALL {
+        let page = index_page(run, r, figures, &extra(lang), demos, lang);
+        write_atomic(&out.join(lang.index_file()), page.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// One report page in `lang`; `demos` when the demo pages were written beside it.
+fn index_page(
+    run: &Results,
+    r: &Reproduce,
+    figures: &[(String, Text)],
+    extra: &str,
+    demos: bool,
+    lang: Lang,
+) -> String {
+    let t = |en: &'static str, ko: &'static str| Text::new(en, ko).get(lang);
     let mut h = String::new();
-    h.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Looking inside neural nets: reproduction</title>\n<style>\nbody{font-family:system-ui,-apple-system,'DejaVu Sans',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\ntable{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}\n.fail{color:#b00;font-weight:bold}.pass{color:#070}figure{margin:2em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{color:#444;margin-top:.4em}\n</style></head><body>\n");
-    h.push_str("<h1>Looking inside neural nets</h1>\n<p>Every number and figure below comes from networks trained by this run (<code>cargo xtask reproduce</code>).</p>\n");
-    h.push_str("<h2>Accuracy</h2>\n<table><tr><th>network</th><th>held-out</th><th>chapter</th><th>test</th><th>target</th><th>pass</th><th>epochs</th><th>train s</th></tr>\n");
+    let _ = write!(
+        h,
+        "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title>\n<style>\nbody{{font-family:system-ui,-apple-system,'DejaVu Sans','Noto Sans CJK KR','Noto Sans KR','Malgun Gothic',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}}\nhtml[lang=ko] body{{word-break:keep-all;line-height:1.6}}\nnav.lang{{float:right}}\ntable{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:right}}th{{background:#f4f4f4}}td:first-child,th:first-child{{text-align:left}}\n.fail{{color:#b00;font-weight:bold}}.pass{{color:#070}}figure{{margin:2em 0}}figure img{{max-width:100%;border:1px solid #eee}}figcaption{{color:#444;margin-top:.4em}}\n</style></head><body>\n",
+        lang.code(),
+        t(
+            "Looking inside neural nets: reproduction",
+            "신경망의 내부: 재현 결과"
+        ),
+    );
+    // The other page, first thing on the page, in its own language.
+    let other = match lang {
+        Lang::En => "<a href=\"index.ko.html\" hreflang=\"ko\" lang=\"ko\">한국어</a>",
+        Lang::Ko => "<a href=\"index.html\" hreflang=\"en\" lang=\"en\">English</a>",
+    };
+    let _ = writeln!(h, "<nav class=\"lang\">{other}</nav>");
+    let _ = writeln!(
+        h,
+        "<h1>{}</h1>\n<p>{}</p>",
+        t("Looking inside neural nets", "신경망의 내부"),
+        t(
+            "Every number and figure below comes from networks trained by this run (<code>cargo xtask reproduce</code>).",
+            "아래의 수치와 그림은 모두 이번 실행(<code>cargo xtask reproduce</code>)에서 훈련한 신경망에서 나왔습니다."
+        ),
+    );
+    let heads = [
+        t("network", "신경망"),
+        t("held-out", "검증 세트"),
+        t("chapter", "이 장의 수치"),
+        t("test", "테스트 세트"),
+        t("target", "목표"),
+        t("pass", "통과"),
+        t("epochs", "에포크"),
+        t("train s", "훈련 시간(초)"),
+    ];
+    let _ = writeln!(
+        h,
+        "<h2>{}</h2>\n<table><tr>{}</tr>",
+        t("Accuracy", "정확도"),
+        heads
+            .iter()
+            .map(|x| format!("<th>{x}</th>"))
+            .collect::<String>()
+    );
     for e in &r.experiments {
         let _ = writeln!(
             h,
@@ -298,33 +352,41 @@ pub fn write_index_with(
             pct(e.target[0]),
             pct(e.target[1]),
             if e.pass { "pass" } else { "fail" },
-            if e.pass { "yes" } else { "no" },
+            if e.pass {
+                t("yes", "예")
+            } else {
+                t("no", "아니요")
+            },
             e.epochs,
             e.train_seconds
         );
     }
     let _ = writeln!(
         h,
-        "</table>\n<p>Total run time <span class=\"secs\">{:.1}</span> s.</p>",
-        r.total_seconds
+        "</table>\n<p>{} <span class=\"secs\">{:.1}</span>{}</p>",
+        t("Total run time", "전체 실행 시간"),
+        r.total_seconds,
+        t(" s.", "초."),
     );
     for o in &run.outcomes {
         let Some(scores) = &o.analysis.template_scores else {
             continue;
         };
-        let _ = writeln!(
-            h,
-            "<h2>Templates against class means: {}</h2>\n<p>Pearson correlation of each output unit's weights (rows) with the mean training image of each class (columns). {} of {} templates correlate best with their own class.</p>\n<table><tr><th></th>",
-            esc(&o.trained.spec.id),
-            scores
-                .best_class
-                .iter()
-                .enumerate()
-                .filter(|(t, b)| **b == Some(*t))
-                .count(),
-            scores.best_class.len()
+        let best = scores
+            .best_class
+            .iter()
+            .enumerate()
+            .filter(|(t, b)| **b == Some(*t))
+            .count();
+        let n = scores.best_class.len();
+        let id = esc(&o.trained.spec.id);
+        let text = lang.pick(
+            format!("<h2>Templates against class means: {id}</h2>\n<p>Pearson correlation of each output unit's weights (rows) with the mean training image of each class (columns). {best} of {n} templates correlate best with their own class.</p>"),
+            format!("<h2>템플릿과 클래스 평균의 비교: {id}</h2>\n<p>출력 유닛마다 가중치(행)와 클래스별 평균 훈련 이미지(열) 사이의 피어슨 상관계수입니다. 템플릿 {n}개 중 {best}개가 자기 클래스와 상관이 가장 높습니다.</p>"),
         );
-        for c in &o.analysis.classes {
+        let _ = writeln!(h, "{text}\n<table><tr><th></th>");
+        let classes = lang.classes(&o.trained.spec.data, &o.analysis.classes);
+        for c in &classes {
             let _ = write!(h, "<th>{}</th>", esc(c));
         }
         h.push_str("</tr>\n");
@@ -332,7 +394,7 @@ pub fn write_index_with(
             let _ = write!(
                 h,
                 "<tr><td>{}</td>",
-                esc(o.analysis.classes.get(t).map_or("?", |s| s.as_str()))
+                esc(classes.get(t).map_or("?", |s| s.as_str()))
             );
             for (c, v) in row.iter().enumerate() {
                 let style = if t == c {
@@ -351,22 +413,42 @@ pub fn write_index_with(
         h.push_str("</table>\n");
     }
     if let Some(c) = &r.claim10 {
-        h.push_str(&crate::convnet::index_section(c));
+        h.push_str(&crate::convnet::index_section(c, lang));
     }
-    h.push_str("<h2>Figures</h2>\n");
-    for (file, caption) in figures {
-        let (file, caption) = (esc(file), esc(caption));
+    let _ = writeln!(h, "<h2>{}</h2>", t("Figures", "그림"));
+    if figures.is_empty() {
         let _ = writeln!(
             h,
-            "<figure><img src=\"figures/{file}\" alt=\"{caption}\"><figcaption><b>{file}</b> {caption}</figcaption></figure>"
+            "<p>{}</p>",
+            t(
+                "This run drew none of the chapter's figures.",
+                "이번 실행에서는 이 장의 그림을 그리지 않았습니다."
+            )
+        );
+    }
+    for (raw, caption) in figures {
+        let (file, caption) = (esc(raw), esc(caption.get(lang)));
+        let _ = writeln!(
+            h,
+            "<figure><a href=\"figures/{file}\"><img src=\"figures/{file}\" alt=\"{caption}\"></a><figcaption>{}{caption}</figcaption></figure>",
+            crate::claims::file_label(lang, raw),
         );
     }
     h.push_str(extra);
-    if out.join("demos").is_dir() {
-        h.push_str("<h2>Interactive demos</h2><ul><li><a href=\"demos/confusion.html\">Confusion matrices</a></li><li><a href=\"demos/weights.html\">Weights</a></li><li><a href=\"demos/draw.html\">Draw a digit</a></li></ul>\n");
+    if demos {
+        // The demos choose their language from `?lang=`; the Korean page opens them in Korean.
+        let q = lang.pick("", "?lang=ko");
+        let _ = writeln!(
+            h,
+            "<h2>{}</h2><ul><li><a href=\"demos/confusion.html{q}\">{}</a></li><li><a href=\"demos/weights.html{q}\">{}</a></li><li><a href=\"demos/draw.html{q}\">{}</a></li></ul>",
+            t("Interactive demos", "인터랙티브 데모"),
+            t("Confusion matrices", "혼동 행렬"),
+            t("Weights", "가중치"),
+            t("Draw a digit", "숫자를 직접 그려 보기"),
+        );
     }
     h.push_str("</body></html>\n");
-    write_atomic(&out.join("index.html"), h.as_bytes())
+    h
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::analyse;
 use crate::data::{DataDir, fingerprint};
 use crate::error::ExperimentError;
+use crate::lang::Lang;
 use crate::spec::{DataKind, NetworkId, Spec};
 use crate::training::train;
 use sha2::{Digest, Sha256};
@@ -178,13 +179,13 @@ pub fn measure(
 /// Horizontal bars of held-out accuracy, one per network, on an axis from the lowest accuracy
 /// minus a margin to 100%, so that differences of a point are visible; each bar is labelled
 /// with its architecture, parameter count and accuracy.
-pub fn figure(points: &[SweepPoint]) -> Drawing {
-    figure_for(points, "MNIST", 784)
+pub fn figure(points: &[SweepPoint], lang: Lang) -> Drawing {
+    figure_for(points, "MNIST", 784, lang)
 }
 
 /// [`figure`] for a sweep on any data: `dataset` names it in the title, `inputs` starts each
-/// architecture's label.
-pub fn figure_for(points: &[SweepPoint], dataset: &str, inputs: usize) -> Drawing {
+/// architecture's label; the words in `lang`.
+pub fn figure_for(points: &[SweepPoint], dataset: &str, inputs: usize, lang: Lang) -> Drawing {
     let (label_w, bar_w, row_h, top) = (230u32, 360u32, 26u32, 40u32);
     let lo = points
         .iter()
@@ -199,7 +200,7 @@ pub fn figure_for(points: &[SweepPoint], dataset: &str, inputs: usize) -> Drawin
     let title = TextStyle::new(14.0, palette::INK).anchored(Anchor::TOP_LEFT);
     r.text(
         (8.0, 8.0),
-        format!("{dataset} held-out accuracy by hidden layers (same recipe, same epochs)"),
+        crate::figure_text::sweep_title(lang, dataset),
         title,
     );
     let text = TextStyle::new(12.0, palette::INK).anchored(Anchor::LEFT);
@@ -213,7 +214,7 @@ pub fn figure_for(points: &[SweepPoint], dataset: &str, inputs: usize) -> Drawin
             .join("-");
         r.text(
             (8.0, (y + row_h / 2) as f32),
-            format!("{arch}  ({} params)", p.parameters),
+            crate::figure_text::sweep_row(lang, &arch, p.parameters),
             text,
         );
         let frac = ((p.heldout_accuracy - lo) / (1.0 - lo)).clamp(0.0, 1.0);

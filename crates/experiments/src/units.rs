@@ -9,7 +9,9 @@ use render::grid::{GridOptions, image_grid};
 use render::{Drawing, Raster, Rect, palette};
 use tensor::Matrix;
 
+use crate::figure_text as words;
 use crate::figures::{sample_raster, template_raster};
+use crate::lang::Lang;
 use crate::pipeline::Outcome;
 
 /// Images shown per card for the most and for the least activating samples.
@@ -62,7 +64,7 @@ pub fn cards(codes: &Matrix) -> Vec<UnitCard> {
         .collect()
 }
 
-fn histogram(card: &UnitCard, width: u32, height: u32) -> Drawing {
+fn histogram(card: &UnitCard, width: u32, height: u32, lang: Lang) -> Drawing {
     let mut d = Drawing::canvas(width, height + 16, palette::BACKGROUND);
     let max = card.histogram.iter().copied().max().unwrap_or(1).max(1) as f32;
     let bw = width as f32 / BINS as f32;
@@ -99,19 +101,17 @@ fn histogram(card: &UnitCard, width: u32, height: u32) -> Drawing {
     );
     d.text(
         (width as f32 / 2.0, height as f32 + 3.0),
-        "activation",
+        words::ACTIVATION.get(lang),
         style.anchored(render::Anchor::TOP),
     );
     d
 }
 
 /// The figure of all cards of a 2-layer outcome, 5 cards per row; `None` for a 1-layer one.
-pub fn figure(o: &Outcome, view: &DatasetView<'_>, codes: &Matrix) -> Option<Drawing> {
+pub fn figure(o: &Outcome, view: &DatasetView<'_>, codes: &Matrix, lang: Lang) -> Option<Drawing> {
     let bars = o.analysis.bars.as_ref()?;
     let t = &o.analysis.templates;
-    let short: Vec<String> = o
-        .analysis
-        .classes
+    let short: Vec<String> = crate::figures::classes(o, lang)
         .iter()
         .map(|c| c.chars().take(3).collect())
         .collect();
@@ -152,18 +152,18 @@ pub fn figure(o: &Outcome, view: &DatasetView<'_>, codes: &Matrix) -> Option<Dra
             vstack(
                 &[
                     label(
-                        &format!("hidden unit {}", u + 1),
+                        &words::hidden_unit(lang, u + 1),
                         13.0,
                         palette::INK,
                         2,
                         palette::BACKGROUND,
                     ),
                     head,
-                    caption("weights to each class (above); most active:"),
+                    caption(words::WEIGHTS_THEN_MOST.get(lang)),
                     small(&card.top),
-                    caption("least active:"),
+                    caption(words::LEAST.get(lang)),
                     small(&card.bottom),
-                    histogram(card, w, 40),
+                    histogram(card, w, 40, lang),
                 ],
                 3,
                 Align::Start,
@@ -177,10 +177,7 @@ pub fn figure(o: &Outcome, view: &DatasetView<'_>, codes: &Matrix) -> Option<Dra
         .map(|c| hstack(c, 18, Align::Start, palette::BACKGROUND))
         .collect();
     let heading = label(
-        &format!(
-            "{}: what each hidden unit sees (held-out split)",
-            o.trained.spec.id
-        ),
+        &words::units_title(lang, &o.trained.spec.id),
         15.0,
         palette::INK,
         4,

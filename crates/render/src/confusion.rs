@@ -20,16 +20,47 @@ pub struct ConfusionOptions {
     pub title: Option<String>,
     /// Pixels of background around the figure.
     pub margin: u32,
+    /// The table's own words, in the reader's language.
+    pub words: TableWords,
 }
 
 impl Default for ConfusionOptions {
-    /// 44-pixel cells, 12-pixel text, no title.
+    /// 44-pixel cells, 12-pixel text, no title, English words.
     fn default() -> Self {
         ConfusionOptions {
             cell: 44,
             font_size: 12.0,
             title: None,
             margin: 10,
+            words: TableWords::default(),
+        }
+    }
+}
+
+/// The words [`counts_table`] draws around the counts: the caller picks the language.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableWords {
+    /// Under the overall score.
+    pub accuracy: String,
+    /// Above the column of per-class recalls.
+    pub recall: String,
+    /// Beside the row of per-class precisions.
+    pub precision: String,
+    /// The columns' axis title.
+    pub predicted: String,
+    /// The rows' axis title.
+    pub actual: String,
+}
+
+impl Default for TableWords {
+    /// English: accuracy, recall, precision, predicted, actual.
+    fn default() -> Self {
+        TableWords {
+            accuracy: "accuracy".into(),
+            recall: "recall".into(),
+            precision: "precision".into(),
+            predicted: "predicted".into(),
+            actual: "actual".into(),
         }
     }
 }
@@ -49,10 +80,14 @@ pub struct SamplesOptions {
     pub title: Option<String>,
     /// Pixels of background around the figure.
     pub margin: u32,
+    /// The words before each class name: columns read "`predicted` c", rows "`actual` c"
+    /// (only those two of the [`TableWords`] are used).
+    pub words: TableWords,
 }
 
 impl Default for SamplesOptions {
-    /// Samples doubled, 3-pixel frames, 7-pixel gaps, 13-pixel labels, no title.
+    /// Samples doubled, 3-pixel frames, 7-pixel gaps, 13-pixel labels, no title, English
+    /// words.
     fn default() -> Self {
         SamplesOptions {
             scale: 2,
@@ -61,6 +96,7 @@ impl Default for SamplesOptions {
             font_size: 13.0,
             title: None,
             margin: 10,
+            words: TableWords::default(),
         }
     }
 }
@@ -252,14 +288,14 @@ pub fn counts_table<R: AsRef<[u64]>, S: AsRef<str>>(
     let acc_x = extra as f32 + 0.5 + c / 2.0;
     d.text(
         (acc_x, (extra + cell as i32) as f32 + 5.0),
-        "accuracy",
+        &opts.words.accuracy,
         below,
     );
 
     // Headers: class names, then "recall" and "precision" beside their own cells.
     let names: Vec<String> = classes.iter().map(|s| s.as_ref().to_string()).collect();
     let mut col_labels = names.clone();
-    col_labels.push("recall".to_string());
+    col_labels.push(opts.words.recall.clone());
     let mut centres: Vec<f32> = (0..n).map(|j| j as f32 * c + 0.5 + c / 2.0).collect();
     centres.push(acc_x);
     column_headers(
@@ -271,7 +307,7 @@ pub fn counts_table<R: AsRef<[u64]>, S: AsRef<str>>(
         opts.font_size,
     );
     let mut row_labels = names;
-    row_labels.push("precision".to_string());
+    row_labels.push(opts.words.precision.clone());
     let mut middles: Vec<f32> = (0..n).map(|i| i as f32 * c + 0.5 + c / 2.0).collect();
     middles.push(extra as f32 + 0.5 + c / 2.0);
     row_headers(&mut d, &row_labels, &middles, 0.0, opts.font_size);
@@ -286,12 +322,12 @@ pub fn counts_table<R: AsRef<[u64]>, S: AsRef<str>>(
     let axis = TextStyle::new(opts.font_size + 1.0, palette::INK);
     d.text(
         (side as f32 / 2.0, b[1] - HEADER_GAP),
-        "predicted",
+        &opts.words.predicted,
         axis.anchored(Anchor::BOTTOM),
     );
     d.text(
         (-2.0 * HEADER_GAP - widest_class - 4.0, side as f32 / 2.0),
-        "actual",
+        &opts.words.actual,
         axis.anchored(Anchor::BOTTOM).rotated(-90.0),
     );
     title(&mut d, &opts.title, side as f32 / 2.0, opts.font_size + 3.0);
@@ -384,8 +420,12 @@ pub fn samples_table<S: AsRef<str>>(
         }
     }
     let names: Vec<&str> = classes.iter().map(AsRef::as_ref).collect();
-    let cols: Vec<String> = names.iter().map(|c| format!("predicted {c}")).collect();
-    let rows: Vec<String> = names.iter().map(|c| format!("actual {c}")).collect();
+    let w = &opts.words;
+    let cols: Vec<String> = names
+        .iter()
+        .map(|c| format!("{} {c}", w.predicted))
+        .collect();
+    let rows: Vec<String> = names.iter().map(|c| format!("{} {c}", w.actual)).collect();
     let col_centres: Vec<f32> = (0..n)
         .map(|j| j as f32 * pitch_x as f32 + box_w as f32 / 2.0)
         .collect();

@@ -38,10 +38,12 @@
 //! browsers), so a 28x28 template stays crisp at any scale.
 //!
 //! # Text
-//! Labels are set in DejaVu Sans, whose bytes come from the `dejavu` crate and are loaded
-//! into resvg's font database from memory; system fonts are never loaded, so a figure is
-//! the same on every machine whether or not it has fonts. Layout measures text with the
-//! font's own advance widths and line box ([`measure_text`]); the vertical [`Anchor`]
+//! Labels are set in DejaVu Sans, whose bytes come from the `dejavu` crate, and Korean in a
+//! Hangul subset of Noto Sans CJK KR bundled in `fonts/` (SIL OFL 1.1); both are loaded into
+//! resvg's font database from memory and system fonts never are, so a figure is the same on
+//! every machine whether or not it has fonts. Layout measures text with the advance widths
+//! of the font each character is drawn in and DejaVu's line box ([`measure_text`]);
+//! [`missing_glyphs`] names the characters neither font has. The vertical [`Anchor`]
 //! becomes an explicit baseline, the horizontal one `text-anchor`.
 //!
 //! # Determinism
@@ -86,4 +88,4 @@ mod text;
 pub use color::{Rgb, diverging, gray_level, max_abs, min_max, palette};
 pub use raster::{Raster, Rect, Stroke};
 pub use scene::Drawing;
-pub use text::{Anchor, HAlign, TextMetrics, TextStyle, VAlign, measure_text};
+pub use text::{Anchor, HAlign, TextMetrics, TextStyle, VAlign, measure_text, missing_glyphs};

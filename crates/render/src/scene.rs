@@ -564,7 +564,15 @@ mod tests {
     fn measured_width_matches_the_shaped_text() {
         // Layout measures with the font's advances; usvg shapes the text. They must agree
         // to a pixel or two, or labels would overlap their neighbours.
-        for text in ["pixel 784", "automobile", "predicted 7", "AVAWAY"] {
+        for text in [
+            "pixel 784",
+            "automobile",
+            "predicted 7",
+            "AVAWAY",
+            "예측 7",
+            "재현율",
+            "필터 10",
+        ] {
             let mut d = Drawing::canvas(300, 40, Rgb::WHITE);
             d.text((10.0, 10.0), text, TextStyle::new(16.0, Rgb::BLACK));
             let ink = ink_box(&d.to_raster());
@@ -576,6 +584,27 @@ mod tests {
                 "{text}: ink {inked} px, measured {w}"
             );
         }
+    }
+
+    #[test]
+    fn a_korean_label_is_drawn() {
+        // Ink where each syllable is: drawn from the Hangul font, not blank and not one
+        // box per syllable from a font that lacks them (a box has an empty middle).
+        let text = "비행기 자동차";
+        let mut d = Drawing::canvas(200, 40, Rgb::WHITE);
+        d.text((10.0, 8.0), text, TextStyle::new(20.0, Rgb::BLACK));
+        let r = d.to_raster();
+        let dark = (0..r.height())
+            .flat_map(|y| (0..r.width()).map(move |x| (x, y)))
+            .filter(|&(x, y)| r.pixel(x, y).luminance() < 0.5)
+            .count();
+        assert!(dark > 150, "{dark} dark pixels");
+        let ink = ink_box(&r);
+        let w = crate::text::measure_text(text, 20.0).width;
+        assert!((ink[2] - ink[0]) as f32 > w - 6.0, "{ink:?} against {w}");
+        // The same label in DejaVu alone would be notdef boxes: the first syllable's middle
+        // column has ink in the Hangul font (비's vertical strokes cross its centre line).
+        assert_eq!(crate::text::missing_glyphs(text), Vec::<char>::new());
     }
 
     #[test]

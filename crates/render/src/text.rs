@@ -14,10 +14,9 @@ use skrifa::{FontRef, MetadataProvider};
 
 use crate::color::Rgb;
 
-/// The SVG `font-family` list: the bundled font first, then look-alikes for viewers of
-/// the SVG files that lack it.
-pub(crate) const FONT_FAMILY: &str =
-    "'DejaVu Sans', 'Bitstream Vera Sans', Verdana, 'Helvetica Neue', Arial, sans-serif";
+/// The SVG `font-family` list: the bundled fonts first (Latin, then Hangul), then
+/// look-alikes for viewers of the SVG files that lack them.
+pub(crate) const FONT_FAMILY: &str = "'DejaVu Sans', 'Noto Sans CJK KR', 'Bitstream Vera Sans', Verdana, 'Helvetica Neue', Arial, 'Noto Sans KR', 'Malgun Gothic', sans-serif";
 
 /// The family resvg falls back to for `sans-serif` and for characters the first font
 /// lacks.
@@ -28,11 +27,21 @@ pub(crate) const SUB_SCALE: f32 = 0.68;
 /// How far a subscript's baseline sits below the base baseline, relative to the base size.
 pub(crate) const SUB_DROP: f32 = 0.24;
 
-/// Every font the rasteriser may use, bundled in the binary. The first one is also the one
-/// layout measures with. A Hangul-capable OFL font would be appended here (usvg falls back
-/// through the database for characters DejaVu Sans lacks).
-fn bundled_fonts() -> [&'static [u8]; 1] {
-    [dejavu::sans::regular()]
+/// Hangul: a subset of Noto Sans CJK KR Regular (SIL OFL 1.1, `fonts/OFL.txt`): the 2,350
+/// syllables of KS X 1001, the jamo, ASCII and some punctuation, made by
+/// `fonts/make_subset.py`.
+const HANGUL_FONT: &[u8] = include_bytes!("../fonts/NotoSansKR-subset.otf");
+
+/// The family name inside [`HANGUL_FONT`].
+#[cfg(test)]
+const HANGUL_FAMILY: &str = "Noto Sans CJK KR";
+
+/// Every font the rasteriser may use, bundled in the binary, in the order a character is
+/// looked up: DejaVu Sans for everything it covers (so Latin figures are what they were), the
+/// Hangul font for the rest (usvg falls back through the database for characters the first
+/// font lacks, and [`measure_text`] does the same).
+fn bundled_fonts() -> [&'static [u8]; 2] {
+    [dejavu::sans::regular(), HANGUL_FONT]
 }
 
 /// The font database handed to usvg: the bundled fonts only, never the system's, so every
@@ -171,50 +180,108 @@ impl TextMetrics {
     }
 }
 
-fn font() -> &'static FontRef<'static> {
-    static FONT: OnceLock<FontRef<'static>> = OnceLock::new();
-    FONT.get_or_init(|| {
-        FontRef::new(bundled_fonts()[0])
-            .expect("the DejaVu Sans bytes bundled by the `dejavu` crate parse")
+/// The bundled fonts parsed for metrics and character maps, in lookup order.
+fn fonts() -> &'static [FontRef<'static>; 2] {
+    static FONTS: OnceLock<[FontRef<'static>; 2]> = OnceLock::new();
+    FONTS.get_or_init(|| {
+        bundled_fonts().map(|data| FontRef::new(data).expect("the bundled font bytes parse"))
+    })
+}
+
+fn shaping_fonts() -> &'static [harfrust::FontRef<'static>; 2] {
+    static FONTS: OnceLock<[harfrust::FontRef<'static>; 2]> = OnceLock::new();
+    FONTS.get_or_init(|| {
+        bundled_fonts()
+            .map(|data| harfrust::FontRef::new(data).expect("the bundled font bytes parse"))
     })
 }
 
 thread_local! {
     // Shaping tables parsed once per thread (usvg shapes with the same engine and default
     // features, kerning included).
-    static SHAPER_DATA: harfrust::ShaperData = harfrust::ShaperData::new(shaping_font());
+    static SHAPER_DATA: [harfrust::ShaperData; 2] =
+        [0, 1].map(|i| harfrust::ShaperData::new(&shaping_fonts()[i]));
 }
 
-fn shaping_font() -> &'static harfrust::FontRef<'static> {
-    static FONT: OnceLock<harfrust::FontRef<'static>> = OnceLock::new();
-    FONT.get_or_init(|| {
-        harfrust::FontRef::new(bundled_fonts()[0])
-            .expect("the DejaVu Sans bytes bundled by the `dejavu` crate parse")
+/// The first bundled font that maps `c`, as usvg picks it: DejaVu Sans when it has the
+/// character, else the Hangul font; `None` when neither does (it would be drawn as tofu).
+fn font_for(c: char) -> Option<usize> {
+    fonts().iter().position(|f| f.charmap().map(c).is_some())
+}
+
+/// The characters of `text` that no bundled font has a glyph for (each once, in order of
+/// appearance): what would be drawn as an empty box. Line breaks and tabs are not drawn and
+/// are not reported.
+pub fn missing_glyphs(text: &str) -> Vec<char> {
+    let mut missing = Vec::new();
+    for c in text.chars() {
+        if !c.is_control() && font_for(c).is_none() && !missing.contains(&c) {
+            missing.push(c);
+        }
+    }
+    missing
+}
+
+/// Advance of `run` shaped in bundled font `font`, in that font's units.
+fn shaped_units(font: usize, run: &str) -> i32 {
+    SHAPER_DATA.with(|data| {
+        let shaper = data[font].shaper(&shaping_fonts()[font]).build();
+        let mut buffer = harfrust::UnicodeBuffer::new();
+        buffer.push_str(run);
+        buffer.guess_segment_properties();
+        let out = shaper.shape(buffer, harfrust::ShapeOptions::new());
+        out.glyph_positions()
+            .iter()
+            .map(|p| p.x_advance)
+            .sum::<i32>()
     })
 }
 
-/// Measures `text` at em size `size` pixels in the bundled font: its advance width as
-/// shaped by harfrust (the shaper usvg draws with, so kerning included) and the font's
-/// line box.
+/// Measures `text` at em size `size` pixels in the bundled fonts: its advance width as
+/// shaped by harfrust (the shaper usvg draws with, so kerning included) in the fonts usvg
+/// draws it with, and DejaVu Sans's line box (so mixed and Latin text share one line height).
+///
+/// usvg shapes a text in DejaVu Sans; when a character is missing, it shapes the whole text
+/// again in the Hangul font and keeps that shaping if it has every character (Korean labels
+/// with digits and ASCII are drawn wholly in the Hangul font), else it replaces only the
+/// missing glyphs. This follows the same rule.
 pub fn measure_text(text: &str, size: f32) -> TextMetrics {
-    let m = font().metrics(Size::new(size), LocationRef::default());
-    let units = if text.is_empty() {
-        0
+    let [latin, hangul] = fonts();
+    let m = latin.metrics(Size::new(size), LocationRef::default());
+    let in_font = |f: &FontRef<'_>, c: char| c.is_control() || f.charmap().map(c).is_some();
+    let units_per_em = |font: usize| {
+        f32::from(
+            fonts()[font]
+                .metrics(Size::unscaled(), LocationRef::default())
+                .units_per_em,
+        )
+    };
+    let scaled =
+        |font: usize, run: &str| shaped_units(font, run) as f32 * size / units_per_em(font);
+    let width = if text.is_empty() {
+        0.0
+    } else if text.chars().all(|c| in_font(latin, c)) {
+        scaled(0, text)
+    } else if text.chars().all(|c| in_font(hangul, c)) {
+        scaled(1, text)
     } else {
-        SHAPER_DATA.with(|data| {
-            let shaper = data.shaper(shaping_font()).build();
-            let mut buffer = harfrust::UnicodeBuffer::new();
-            buffer.push_str(text);
-            buffer.guess_segment_properties();
-            let out = shaper.shape(buffer, harfrust::ShapeOptions::new());
-            out.glyph_positions()
-                .iter()
-                .map(|p| p.x_advance)
-                .sum::<i32>()
-        })
+        // Runs of characters by the font whose glyph is used; a character no font has is
+        // DejaVu's .notdef, as usvg leaves it.
+        let mut width = 0.0;
+        let mut start = 0;
+        let mut current = 0;
+        for (i, c) in text.char_indices() {
+            let f = font_for(c).unwrap_or(0);
+            if i > 0 && f != current {
+                width += scaled(current, &text[start..i]);
+                start = i;
+            }
+            current = f;
+        }
+        width + scaled(current, &text[start..])
     };
     TextMetrics {
-        width: units as f32 * size / f32::from(m.units_per_em),
+        width,
         ascent: m.ascent,
         descent: -m.descent,
     }
@@ -309,9 +376,45 @@ mod tests {
     fn the_database_holds_only_the_bundled_fonts() {
         let db = font_database();
         assert_eq!(db.len(), bundled_fonts().len());
-        assert!(
-            db.faces()
-                .all(|f| f.families.iter().any(|(n, _)| n == DEFAULT_FAMILY))
+        for family in [DEFAULT_FAMILY, HANGUL_FAMILY] {
+            assert!(
+                db.faces()
+                    .any(|f| f.families.iter().any(|(n, _)| n == family)),
+                "{family}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_common_hangul_syllable_has_a_glyph() {
+        // KS X 1001's 2,350 syllables are what `fonts/make_subset.py` keeps; this checks the
+        // committed file against the script's promise on a sample of them, plus the jamo.
+        for s in [
+            "가각간갇갈감갑값",
+            "힁히힉힌힐힘힙힛힝",
+            "ㄱㄴㄷㄹㅁㅂㅅㅇㅈㅊㅋㅌㅍㅎㅏㅓㅗㅜㅡㅣ",
+        ] {
+            assert_eq!(missing_glyphs(s), Vec::<char>::new(), "{s}");
+        }
+        // Characters of neither font are reported, once each.
+        assert_eq!(missing_glyphs("ok 漢\u{E000}漢\n"), vec!['漢', '\u{E000}']);
+    }
+
+    #[test]
+    fn hangul_is_measured_in_the_hangul_font() {
+        // A Hangul syllable is about one em wide in Noto Sans CJK; DejaVu's .notdef box is
+        // narrower, so this fails if measurement does not fall back as drawing does.
+        let one = measure_text("가", 20.0).width;
+        assert!((18.0..=21.0).contains(&one), "{one}");
+        // Korean with ASCII is drawn (and measured) wholly in the Hangul font, whose digits
+        // are narrower than DejaVu's.
+        let mixed = measure_text("필터 10", 20.0).width;
+        let dejavu_digits = measure_text("필터", 20.0).width + measure_text(" 10", 20.0).width;
+        assert!(mixed < dejavu_digits - 1.0, "{mixed} {dejavu_digits}");
+        // The line box is the Latin one, so mixed and Latin lines have the same height.
+        assert_eq!(
+            measure_text("정확도", 13.0).height(),
+            measure_text("pixel", 13.0).height()
         );
     }
 }
