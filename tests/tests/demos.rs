@@ -870,6 +870,17 @@ async fn page_input(c: &Client) -> Result<Vec<u8>> {
         .collect())
 }
 
+/// Whether the pages come from the real chapter data (`chapter_run`), whose networks read
+/// digits, rather than from generated data.
+fn real_data() -> bool {
+    std::env::var_os("ML4A_DATA").is_some_and(|v| !v.is_empty())
+}
+
+/// The class with the largest probability.
+fn top_class(p: &[f64]) -> usize {
+    (0..p.len()).fold(0, |best, i| if p[i] > p[best] { i } else { best })
+}
+
 fn close(page: &[f64], rust: &[f64], what: &str) -> Result<()> {
     ensure!(
         page.len() == rust.len() && !page.is_empty(),
@@ -892,9 +903,10 @@ async fn choose_network(c: &Client, id: &str) -> Result<()> {
     Ok(())
 }
 
-/// The draw page: samples give Rust's probabilities for every network, a stroke drawn with the
-/// mouse becomes an MNIST-style input (fitted into 20x20, centred by mass) that the page scores
-/// as Rust does, and the Korean switch speaks Korean.
+/// The draw page: twenty held-out samples give Rust's probabilities for every network; a 1 and a
+/// 0 drawn with the pen become MNIST-style inputs (fitted into 20x20, centred by mass) that the
+/// page scores as Rust does, and the chapter's MNIST networks read as a 1 and a 0; the Korean
+/// switch speaks Korean.
 async fn draw_page(c: &Client, run: &Results, out: &Path, shots: Option<&Path>) -> Result<()> {
     let path = out.join("demos/draw.html");
     let html = std::fs::read_to_string(&path)?;
@@ -916,7 +928,8 @@ async fn draw_page(c: &Client, run: &Results, out: &Path, shots: Option<&Path>) 
         {
             let id = &o.trained.spec.id;
             choose_network(c, id).await?;
-            for k in [0, 7, 33] {
+            // Twenty of the page's held-out samples, spread over its list.
+            for k in (0..20).map(|i| i * 3) {
                 js(c, &format!("window.ml4aDraw.pickSample({k}); return 0")).await?;
                 let pixels = page_input(c).await?;
                 close(
@@ -1002,13 +1015,72 @@ async fn draw_page(c: &Client, run: &Results, out: &Path, shots: Option<&Path>) 
         .filter(|o| o.trained.spec.id.starts_with("mnist"))
     {
         choose_network(c, &o.trained.spec.id).await?;
+        let shown = shown_probabilities(c).await?;
         close(
-            &shown_probabilities(c).await?,
+            &shown,
             &rust_probabilities(run, &o.trained.spec.id, &input),
             "the drawing",
         )?;
+        // Only the real chapter networks know what a 1 looks like.
+        ensure!(
+            !real_data() || top_class(&shown) == 1,
+            "{}: the drawn 1 is taken for a {} ({shown:?})",
+            o.trained.spec.id,
+            top_class(&shown)
+        );
         screenshot(c, shots, &format!("draw-{}.png", o.trained.spec.id)).await?;
     }
+
+    // A 0: an oval drawn as one closed stroke of 24 segments.
+    c.find(Locator::Id("clear")).await?.click().await?;
+    let mut oval = MouseActions::new("pen".into())
+        .then(PointerAction::MoveToElement {
+            element: pad.clone(),
+            duration: None,
+            x: 0.0,
+            y: -90.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    let point = |t: f64| (60.0 * t.sin(), -90.0 * t.cos());
+    for i in 1..=24 {
+        let (a, b) = (
+            point((i - 1) as f64 * std::f64::consts::TAU / 24.0),
+            point(i as f64 * std::f64::consts::TAU / 24.0),
+        );
+        oval = oval.then(PointerAction::MoveBy {
+            duration: Some(Duration::from_millis(10)),
+            x: b.0 - a.0,
+            y: b.1 - a.1,
+        });
+    }
+    c.perform_actions(oval.then(PointerAction::Up {
+        button: MOUSE_BUTTON_LEFT,
+    }))
+    .await?;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let input = page_input(c).await?;
+    for o in run
+        .outcomes
+        .iter()
+        .filter(|o| o.trained.spec.id.starts_with("mnist"))
+    {
+        choose_network(c, &o.trained.spec.id).await?;
+        let shown = shown_probabilities(c).await?;
+        close(
+            &shown,
+            &rust_probabilities(run, &o.trained.spec.id, &input),
+            "the drawn 0",
+        )?;
+        ensure!(
+            !real_data() || top_class(&shown) == 0,
+            "{}: the drawn 0 is taken for a {} ({shown:?})",
+            o.trained.spec.id,
+            top_class(&shown)
+        );
+    }
+    screenshot(c, shots, "draw-zero.png").await?;
     no_console_errors(c, "draw.html after drawing").await?;
 
     // Korean: the switch turns the page's text and CIFAR-10's class names to Korean.
