@@ -372,19 +372,21 @@ mod x86 {
     /// pointer: the weight gradient of a layer with `n` outputs, on values or on bytes.
     ///
     /// # Safety
-    /// AVX2 + FMA; `rows` holds `m = d.len() / n` pointers to rows of at least `cols.end`
-    /// elements; `out` is `n x cols.len()`; `scale`, when given, covers `cols`.
+    /// AVX2 + FMA; `row(i)` for `i < m = d.len() / n` points at a row of at least `cols.end`
+    /// elements; `out` is `n x cols.len()`; `scale`, when given, covers `cols`. The rows come
+    /// through a function so that no call allocates a list of them.
     #[inline(always)]
     unsafe fn tn_rows<T: Lanes>(
         d: &[f32],
         n: usize,
-        rows: &[*const T],
+        row: impl Fn(usize) -> *const T,
         cols: std::ops::Range<usize>,
         scale: Option<&[f32]>,
         out: &mut [f32],
     ) {
         let stride = cols.len();
         let dp = d.as_ptr();
+        let m = d.len() / n.max(1);
         let mut c = cols.start;
         // Sixteen columns against up to five outputs: ten accumulators, seven loads per ten
         // FMAs, every column read (and for bytes converted) once per five outputs.
@@ -396,9 +398,10 @@ mod x86 {
                 // j..j+rj <= n are in bounds by the caller's contract.
                 unsafe {
                     let mut acc = [[_mm256_setzero_ps(); 2]; 5];
-                    for (i, &row) in rows.iter().enumerate() {
-                        let x0 = T::load8(row.add(c));
-                        let x1 = T::load8(row.add(c + 8));
+                    for i in 0..m {
+                        let r = row(i);
+                        let x0 = T::load8(r.add(c));
+                        let x1 = T::load8(r.add(c + 8));
                         for q in 0..5 {
                             if q < rj {
                                 let dq = _mm256_broadcast_ss(&*dp.add(i * n + j + q));
@@ -429,9 +432,9 @@ mod x86 {
         for c in c..cols.end {
             for j in 0..n {
                 let mut s = 0.0f32;
-                for (i, &row) in rows.iter().enumerate() {
+                for i in 0..m {
                     // SAFETY: as above.
-                    s = d[i * n + j].mul_add(unsafe { (*row.add(c)).value() }, s);
+                    s = d[i * n + j].mul_add(unsafe { (*row(i).add(c)).value() }, s);
                 }
                 out[j * stride + (c - cols.start)] = scale.map_or(s, |sc| s * sc[c]);
             }
@@ -452,9 +455,9 @@ mod x86 {
     ) {
         let m = d.len() / n.max(1);
         assert!(x.len() == m * k && cols.end <= k && out.len() == n * cols.len());
-        let rows: Vec<*const f32> = (0..m).map(|i| x[i * k..].as_ptr()).collect();
+        let xp = x.as_ptr();
         // SAFETY: the assert above pins the shapes `tn_rows` reads.
-        unsafe { tn_rows(d, n, &rows, cols, None, out) }
+        unsafe { tn_rows(d, n, |i| xp.add(i * k), cols, None, out) }
     }
 
     /// Hints the processor to bring row `r` into cache: training reads rows in shuffled order,
@@ -508,9 +511,8 @@ mod x86 {
                 && out.len() == n * cols.len()
                 && x.iter().all(|r| r.len() == k)
         );
-        let rows: Vec<*const u8> = x.iter().map(|r| r.as_ptr()).collect();
         // SAFETY: the assert above pins the shapes `tn_rows` reads.
-        unsafe { tn_rows(d, n, &rows, cols, Some(scale), out) }
+        unsafe { tn_rows(d, n, |i| x[i].as_ptr(), cols, Some(scale), out) }
     }
 
     pub(super) fn has_avx2_fma() -> bool {
