@@ -870,6 +870,38 @@ async fn page_input(c: &Client) -> Result<Vec<u8>> {
         .collect())
 }
 
+/// For each MNIST network: the page scores the drawn `input` as Rust does, and (on the real
+/// data, whose networks read digits) takes it for `digit`. Screenshots each network's view.
+async fn drawn_digit_reads_as(
+    c: &Client,
+    run: &Results,
+    input: &[u8],
+    digit: usize,
+    shots: Option<&Path>,
+) -> Result<()> {
+    for o in run
+        .outcomes
+        .iter()
+        .filter(|o| o.trained.spec.id.starts_with("mnist"))
+    {
+        let id = &o.trained.spec.id;
+        choose_network(c, id).await?;
+        let shown = shown_probabilities(c).await?;
+        close(
+            &shown,
+            &rust_probabilities(run, id, input),
+            &format!("the drawn {digit}"),
+        )?;
+        ensure!(
+            !real_data() || top_class(&shown) == digit,
+            "{id}: the drawn {digit} is taken for a {} ({shown:?})",
+            top_class(&shown)
+        );
+        screenshot(c, shots, &format!("draw-{id}.png")).await?;
+    }
+    Ok(())
+}
+
 /// Whether the pages come from the real chapter data (`chapter_run`), whose networks read
 /// digits, rather than from generated data.
 fn real_data() -> bool {
@@ -1009,27 +1041,7 @@ async fn draw_page(c: &Client, run: &Results, out: &Path, shots: Option<&Path>) 
         (cx - 14.0).abs() <= 1.0 && (cy - 14.0).abs() <= 1.0,
         "centre of mass ({cx:.2}, {cy:.2})"
     );
-    for o in run
-        .outcomes
-        .iter()
-        .filter(|o| o.trained.spec.id.starts_with("mnist"))
-    {
-        choose_network(c, &o.trained.spec.id).await?;
-        let shown = shown_probabilities(c).await?;
-        close(
-            &shown,
-            &rust_probabilities(run, &o.trained.spec.id, &input),
-            "the drawing",
-        )?;
-        // Only the real chapter networks know what a 1 looks like.
-        ensure!(
-            !real_data() || top_class(&shown) == 1,
-            "{}: the drawn 1 is taken for a {} ({shown:?})",
-            o.trained.spec.id,
-            top_class(&shown)
-        );
-        screenshot(c, shots, &format!("draw-{}.png", o.trained.spec.id)).await?;
-    }
+    drawn_digit_reads_as(c, run, &input, 1, shots).await?;
 
     // A 0: an oval drawn as one closed stroke of 24 segments.
     c.find(Locator::Id("clear")).await?.click().await?;
@@ -1061,25 +1073,7 @@ async fn draw_page(c: &Client, run: &Results, out: &Path, shots: Option<&Path>) 
     .await?;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let input = page_input(c).await?;
-    for o in run
-        .outcomes
-        .iter()
-        .filter(|o| o.trained.spec.id.starts_with("mnist"))
-    {
-        choose_network(c, &o.trained.spec.id).await?;
-        let shown = shown_probabilities(c).await?;
-        close(
-            &shown,
-            &rust_probabilities(run, &o.trained.spec.id, &input),
-            "the drawn 0",
-        )?;
-        ensure!(
-            !real_data() || top_class(&shown) == 0,
-            "{}: the drawn 0 is taken for a {} ({shown:?})",
-            o.trained.spec.id,
-            top_class(&shown)
-        );
-    }
+    drawn_digit_reads_as(c, run, &input, 0, None).await?;
     screenshot(c, shots, "draw-zero.png").await?;
     no_console_errors(c, "draw.html after drawing").await?;
 

@@ -110,20 +110,8 @@ fn cifar10_loads_with_the_known_counts() {
     assert!(n_test == 1_000 || n_test == 10_000, "{n_test}");
     assert_eq!(loaded.view(Split::Train).range(), cifar10::TRAIN);
     assert_eq!(loaded.view(Split::HeldOut).range(), cifar10::HELD_OUT);
-    // Official class names, in label order.
-    let names = [
-        "airplane",
-        "automobile",
-        "bird",
-        "cat",
-        "deer",
-        "dog",
-        "frog",
-        "horse",
-        "ship",
-        "truck",
-    ];
-    assert_eq!(loaded.train_file().classes(), names);
+    // Official class names, in label order: what batches.meta.txt holds is the crate's list.
+    assert_eq!(loaded.train_file().classes(), cifar10::CLASSES);
     // The CIFAR-10 training set has exactly 5,000 images per class.
     assert_eq!(loaded.train_file().all().class_counts(), [5000; 10]);
     let test = loaded.test_file().all().class_counts();

@@ -492,16 +492,7 @@ pub fn compare(
         })?;
         let data = setup.data_dir.0.display().to_string();
         progress(&format!("{}: ours", protocol.run.network));
-        let out = Command::new(&setup.ours)
-            .args(["bench-epochs", "--protocol", &json, "--data-dir", &data])
-            .output()
-            .map_err(|source| ExperimentError::Io {
-                path: setup.ours.clone(),
-                source,
-            })?;
-        let ours = parse_result(&out).map_err(|why| {
-            ExperimentError::Bench(format!("ours on {}: {why}", protocol.run.network))
-        })?;
+        let ours = run_ours(setup, "bench-epochs", &json, &protocol.run.network)?;
         let inputs = match id.spec().data {
             DataKind::Cifar10 => 3072,
             _ => 784,
@@ -550,6 +541,28 @@ pub fn compare(
         limits: Some(limits),
         rows,
     })
+}
+
+/// Runs this binary's hidden `subcommand` on one protocol (`json`) in a process of its own, so
+/// that its peak memory is that network's, and reads its result line.
+///
+/// # Errors
+/// The binary cannot be started, or it fails or prints no result.
+pub(crate) fn run_ours(
+    setup: &BenchSetup,
+    subcommand: &str,
+    json: &str,
+    network: &str,
+) -> Result<BenchResult, ExperimentError> {
+    let data = setup.data_dir.0.display().to_string();
+    let out = Command::new(&setup.ours)
+        .args([subcommand, "--protocol", json, "--data-dir", &data])
+        .output()
+        .map_err(|source| ExperimentError::Io {
+            path: setup.ours.clone(),
+            source,
+        })?;
+    parse_result(&out).map_err(|why| ExperimentError::Bench(format!("ours on {network}: {why}")))
 }
 
 /// The last JSON line of a child's standard output, or why there is none.

@@ -11,7 +11,7 @@ use nn::convnet::{self, Augment, ConvArchitecture, ConvLayer, ConvNet, ConvTrain
 use nn::{Init, SgdConfig, init};
 use serde::{Deserialize, Serialize};
 
-use crate::bench::{BenchResult, BenchSetup, RunProtocol, parse_result, peak_rss_mib};
+use crate::bench::{BenchResult, BenchSetup, RunProtocol, parse_result, peak_rss_mib, run_ours};
 use crate::convnet::ConvNetId;
 use crate::data::DataDir;
 use crate::error::ExperimentError;
@@ -185,22 +185,7 @@ pub fn compare(
             source,
         })?;
         progress(&format!("{}: ours", protocol.run.network));
-        let out = Command::new(&setup.ours)
-            .args([
-                "bench-conv-epochs",
-                "--protocol",
-                &json,
-                "--data-dir",
-                &data,
-            ])
-            .output()
-            .map_err(|source| ExperimentError::Io {
-                path: setup.ours.clone(),
-                source,
-            })?;
-        let ours = parse_result(&out).map_err(|why| {
-            ExperimentError::Bench(format!("ours on {}: {why}", protocol.run.network))
-        })?;
+        let ours = run_ours(setup, "bench-conv-epochs", &json, &protocol.run.network)?;
         let pytorch = match &setup.python {
             None => Err("peers skipped".to_string()),
             Some(py) => {
