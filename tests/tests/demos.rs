@@ -860,6 +860,51 @@ async fn shown_probabilities(c: &Client) -> Result<Vec<f64>> {
         .collect())
 }
 
+fn bytes(v: &Value) -> Result<Vec<u8>> {
+    v.as_array()
+        .context("an array")?
+        .iter()
+        .map(|x| {
+            x.as_u64()
+                .filter(|&x| x < 256)
+                .map(|x| x as u8)
+                .context("a byte")
+        })
+        .collect()
+}
+
+/// The pad's pixels as the page reads them, and what the page's preprocessing makes of them
+/// (`fit`, which also turns each drawing into the network's input).
+async fn pad_and_fit(c: &Client) -> Result<(Vec<u8>, usize, Vec<u8>)> {
+    let v = js(
+        c,
+        "const p = window.ml4aDraw.pad(); \
+         return [p.pixels, p.width, window.ml4aDraw.fit(p.pixels, p.width, p.height)]",
+    )
+    .await?;
+    let width = v[1].as_u64().context("a width")? as usize;
+    Ok((bytes(&v[0])?, width, bytes(&v[2])?))
+}
+
+/// The page's preprocessing of what is on the pad is byte for byte
+/// `experiments::draw::mnist_style` of the same pixels.
+/// Gives Rust's image.
+async fn fit_as_rust(c: &Client, what: &str) -> Result<Vec<u8>> {
+    let (pad, width, page) = pad_and_fit(c).await?;
+    let rust = experiments::draw::mnist_style(&pad, width)?;
+    ensure!(page.len() == 784, "{what}: the page's input has {} pixels", page.len());
+    let differ = page.iter().zip(&rust).filter(|(a, b)| a != b).count();
+    ensure!(
+        differ == 0,
+        "{what}: {differ} of 784 preprocessed pixels differ between the page and Rust"
+    );
+    ensure!(
+        rust.iter().any(|&v| v > 0),
+        "{what}: nothing on the pad survives preprocessing"
+    );
+    Ok(rust)
+}
+
 async fn page_input(c: &Client) -> Result<Vec<u8>> {
     let v = js(c, "return window.ml4aDraw.input()").await?;
     Ok(v.as_array()
@@ -969,6 +1014,10 @@ async fn draw_page(c: &Client, run: &Results, out: &Path, shots: Option<&Path>) 
                     &rust_probabilities(run, id, &pixels),
                     &format!("{id} sample {k}"),
                 )?;
+                if *prefix == "mnist" {
+                    // The sample, shown large on the pad, prepared as a drawing would be.
+                    fit_as_rust(c, &format!("{id} sample {k} as drawn")).await?;
+                }
             }
             if *prefix == "cifar" && id.ends_with("2layer") {
                 screenshot(c, shots, "draw-cifar.png").await?;
@@ -1014,6 +1063,10 @@ async fn draw_page(c: &Client, run: &Results, out: &Path, shots: Option<&Path>) 
     tokio::time::sleep(Duration::from_millis(100)).await;
     let input = page_input(c).await?;
     ensure!(input.len() == 784, "the input has {} pixels", input.len());
+    ensure!(
+        input == fit_as_rust(c, "the drawn 1").await?,
+        "the network is not shown the preprocessed drawing"
+    );
     let ink: Vec<(usize, usize, f64)> = input
         .iter()
         .enumerate()
@@ -1073,6 +1126,10 @@ async fn draw_page(c: &Client, run: &Results, out: &Path, shots: Option<&Path>) 
     .await?;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let input = page_input(c).await?;
+    ensure!(
+        input == fit_as_rust(c, "the drawn 0").await?,
+        "the network is not shown the preprocessed drawing"
+    );
     drawn_digit_reads_as(c, run, &input, 0, None).await?;
     screenshot(c, shots, "draw-zero.png").await?;
     no_console_errors(c, "draw.html after drawing").await?;

@@ -147,13 +147,16 @@
     padCtx.fillRect(0, 0, pad.width, pad.height);
   }
 
-  function prepare() {
-    const W = pad.width, H = pad.height;
-    const img = padCtx.getImageData(0, 0, W, H).data;
+  // MNIST-style preprocessing, in integer arithmetic so that `experiments::draw::mnist_style`
+  // computes the same bytes: the ink's bounding box is fitted into 20x20 keeping its aspect
+  // ratio (each output pixel the exact area average of the pad pixels it covers, rounded half
+  // up), then placed in 28x28 so that its centre of mass lands on the centre, rounded half up.
+  function fit(gray, W, H) {
+    const out = new Uint8Array(784);
     let x0 = W, y0 = H, x1 = -1, y1 = -1;
     for (let y = 0; y < H; y++) {
       for (let x = 0; x < W; x++) {
-        if (img[4 * (y * W + x)] > 0) {
+        if (gray[y * W + x] > 0) {
           if (x < x0) x0 = x;
           if (x > x1) x1 = x;
           if (y < y0) y0 = y;
@@ -161,37 +164,72 @@
         }
       }
     }
-    const out = new Uint8Array(784);
     if (x1 < 0) return out;
-    const bw = x1 - x0 + 1, bh = y1 - y0 + 1;
-    const k = 20 / Math.max(bw, bh);
-    const tw = Math.max(1, Math.round(bw * k)), th = Math.max(1, Math.round(bh * k));
-    const small = document.createElement("canvas");
-    small.width = tw;
-    small.height = th;
-    const sc = small.getContext("2d", { willReadFrequently: true });
-    sc.imageSmoothingEnabled = true;
-    sc.imageSmoothingQuality = "high";
-    sc.drawImage(pad, x0, y0, bw, bh, 0, 0, tw, th);
-    const px = sc.getImageData(0, 0, tw, th).data;
+    const bw = x1 - x0 + 1, bh = y1 - y0 + 1, m = Math.max(bw, bh);
+    const tw = Math.max(1, Math.floor((40 * bw + m) / (2 * m)));
+    const th = Math.max(1, Math.floor((40 * bh + m) / (2 * m)));
+    // In units where a pad pixel is tw (th) wide and an output pixel bw (bh): source pixel s
+    // spans [s*tw, (s+1)*tw), output pixel t spans [t*bw, (t+1)*bw).
+    const overlap = (s, t, n, k) => Math.max(0, Math.min((s + 1) * k, (t + 1) * n) - Math.max(s * k, t * n));
+    const rows = new Array(bh * tw).fill(0);
+    for (let sy = 0; sy < bh; sy++) {
+      for (let tx = 0; tx < tw; tx++) {
+        let sum = 0;
+        const last = Math.floor(((tx + 1) * bw - 1) / tw);
+        for (let sx = Math.floor((tx * bw) / tw); sx <= last; sx++) {
+          sum += overlap(sx, tx, bw, tw) * gray[(y0 + sy) * W + x0 + sx];
+        }
+        rows[sy * tw + tx] = sum;
+      }
+    }
+    const area = bw * bh;
+    const small = new Array(th * tw).fill(0);
+    for (let ty = 0; ty < th; ty++) {
+      const last = Math.floor(((ty + 1) * bh - 1) / th);
+      for (let tx = 0; tx < tw; tx++) {
+        let sum = 0;
+        for (let sy = Math.floor((ty * bh) / th); sy <= last; sy++) {
+          sum += overlap(sy, ty, bh, th) * rows[sy * tw + tx];
+        }
+        small[ty * tw + tx] = Math.floor((2 * sum + area) / (2 * area));
+      }
+    }
     let mass = 0, mx = 0, my = 0;
     for (let y = 0; y < th; y++) {
       for (let x = 0; x < tw; x++) {
-        const v = px[4 * (y * tw + x)];
+        const v = small[y * tw + x];
         mass += v;
-        mx += v * (x + 0.5);
-        my += v * (y + 0.5);
+        mx += v * (2 * x + 1);
+        my += v * (2 * y + 1);
       }
     }
-    const ox = Math.round(14 - mx / mass), oy = Math.round(14 - my / mass);
+    if (mass === 0) return out;
+    // round(14 - centre) with the centre at (mx / 2) / mass. Exact: the integers stay far
+    // below 2^53, and a quotient of two of them never rounds across an integer.
+    const ox = Math.floor((29 * mass - mx) / (2 * mass));
+    const oy = Math.floor((29 * mass - my) / (2 * mass));
     for (let y = 0; y < th; y++) {
       for (let x = 0; x < tw; x++) {
         const X = x + ox, Y = y + oy;
-        if (X >= 0 && X < 28 && Y >= 0 && Y < 28) out[Y * 28 + X] = px[4 * (y * tw + x)];
+        if (X >= 0 && X < 28 && Y >= 0 && Y < 28) out[Y * 28 + X] = small[y * tw + x];
       }
     }
     return out;
   }
+
+  // The pad as one gray value per pixel (it is drawn white on black, so red is enough).
+  function padPixels() {
+    const img = padCtx.getImageData(0, 0, pad.width, pad.height).data;
+    const gray = new Uint8Array(pad.width * pad.height);
+    for (let i = 0; i < gray.length; i++) gray[i] = img[4 * i];
+    return gray;
+  }
+
+  function prepare() {
+    return fit(padPixels(), pad.width, pad.height);
+  }
+  window.ml4aDraw.pad = () => ({ width: pad.width, height: pad.height, pixels: Array.from(padPixels()) });
+  window.ml4aDraw.fit = (gray, w, h) => Array.from(fit(gray, w, h));
 
   let pending = false;
   function schedule() {
