@@ -892,7 +892,11 @@ async fn pad_and_fit(c: &Client) -> Result<(Vec<u8>, usize, Vec<u8>)> {
 async fn fit_as_rust(c: &Client, what: &str) -> Result<Vec<u8>> {
     let (pad, width, page) = pad_and_fit(c).await?;
     let rust = experiments::draw::mnist_style(&pad, width)?;
-    ensure!(page.len() == 784, "{what}: the page's input has {} pixels", page.len());
+    ensure!(
+        page.len() == 784,
+        "{what}: the page's input has {} pixels",
+        page.len()
+    );
     let differ = page.iter().zip(&rust).filter(|(a, b)| a != b).count();
     ensure!(
         differ == 0,

@@ -123,9 +123,17 @@ pub fn mnist_style(gray: &[u8], width: usize) -> Result<Vec<u8>, ExperimentError
     let Some(y0) = (0..height).find(|&y| (0..width).any(|x| inked(x, y))) else {
         return Ok(out);
     };
-    let y1 = (0..height).rev().find(|&y| (0..width).any(|x| inked(x, y))).unwrap_or(y0);
-    let x0 = (0..width).find(|&x| (0..height).any(|y| inked(x, y))).unwrap_or(0);
-    let x1 = (0..width).rev().find(|&x| (0..height).any(|y| inked(x, y))).unwrap_or(x0);
+    let y1 = (0..height)
+        .rev()
+        .find(|&y| (0..width).any(|x| inked(x, y)))
+        .unwrap_or(y0);
+    let x0 = (0..width)
+        .find(|&x| (0..height).any(|y| inked(x, y)))
+        .unwrap_or(0);
+    let x1 = (0..width)
+        .rev()
+        .find(|&x| (0..height).any(|y| inked(x, y)))
+        .unwrap_or(x0);
     let (bw, bh) = (x1 - x0 + 1, y1 - y0 + 1);
     let m = bw.max(bh);
     let fitted = |b: usize| ((2 * BOX * b + m) / (2 * m)).max(1);
@@ -134,7 +142,9 @@ pub fn mnist_style(gray: &[u8], width: usize) -> Result<Vec<u8>, ExperimentError
     // Source pixel `s` spans [s*k, (s+1)*k) and output pixel `t` spans [t*n, (t+1)*n), in units
     // where n source pixels and k output pixels have the same length.
     let overlap = |s: usize, t: usize, n: usize, k: usize| {
-        ((s + 1) * k).min((t + 1) * n).saturating_sub((s * k).max(t * n)) as u64
+        ((s + 1) * k)
+            .min((t + 1) * n)
+            .saturating_sub((s * k).max(t * n)) as u64
     };
     let covered = |t: usize, n: usize, k: usize| (t * n) / k..=((t + 1) * n - 1) / k;
     let mut rows = vec![0u64; bh * tw];

@@ -25,6 +25,9 @@ pub enum Trans {
 /// Outputs at most this wide (or tall) take the hand-written thin kernels.
 const THIN: usize = 16;
 
+/// Reductions longer than this (rows summed over in `aᵀ · b`) take the general path.
+const TALL: usize = 4096;
+
 /// Below this many multiply-adds a product runs on the calling thread: waking a second
 /// thread costs more than it saves.
 const PARALLEL_MIN_WORK: usize = 1 << 17;
@@ -112,7 +115,9 @@ pub fn gemm(a: MatrixView<'_>, ta: Trans, b: MatrixView<'_>, tb: Trans, out: &mu
     }
     match (ta, tb) {
         (Trans::No, Trans::Yes) if n <= THIN => nt_thin(a, b, out),
-        (Trans::Yes, Trans::No) if m <= THIN => tn_thin(a, b, out),
+        // A convolution's weight gradient sums over every pixel of the batch: a reduction
+        // that long suits the packed general kernel better than the thin one.
+        (Trans::Yes, Trans::No) if m <= THIN && k <= TALL => tn_thin(a, b, out),
         _ => general(a, ta, b, tb, out, m, k, n),
     }
 }
@@ -286,9 +291,43 @@ fn general(
         Trans::No => (b.cols() as isize, 1),
         Trans::Yes => (1, b.cols() as isize),
     };
+    let (a, b) = (a.as_slice(), b.as_slice());
+    if m < n {
+        // Few rows (a convolution's weight gradient: filters x window values): split the
+        // columns, so that each thread packs only its own part of the larger operand.
+        let nblocks = blocks(m * n * k, n.div_ceil(16));
+        let run = |cols: std::ops::Range<usize>, o: &mut [f32]| {
+            let width = cols.len();
+            // SAFETY: op(b) columns `cols` and the `m x width` block `o` are in bounds for
+            // the strides above, which describe exactly the shapes checked by `gemm`.
+            unsafe {
+                matrixmultiply::sgemm(
+                    m,
+                    k,
+                    width,
+                    1.0,
+                    a.as_ptr(),
+                    rsa,
+                    csa,
+                    b.as_ptr().offset(cols.start as isize * csb),
+                    rsb,
+                    csb,
+                    0.0,
+                    o.as_mut_ptr(),
+                    width as isize,
+                    1,
+                )
+            }
+        };
+        if nblocks == 1 {
+            run(0..n, out.as_mut_slice());
+        } else {
+            column_blocks(m, n, nblocks, out.as_mut_slice(), run);
+        }
+        return;
+    }
     let nblocks = blocks(m * n * k, m);
     let rows_per = m.div_ceil(nblocks);
-    let (a, b) = (a.as_slice(), b.as_slice());
     let run = |r0: usize, o: &mut [f32]| {
         let rows = o.len() / n;
         // SAFETY: op(a) rows r0..r0+rows, op(b) and `o` are in bounds for the strides above,
@@ -466,6 +505,11 @@ mod tests {
         check_gemm(10, 64, 3072, Trans::Yes, Trans::No, 5);
         check_gemm(64, 784, 100, Trans::No, Trans::Yes, 6);
         check_gemm(100, 64, 784, Trans::Yes, Trans::No, 7);
+        // A convolution's weight gradient (filters x window values, summed over every pixel of
+        // a batch: the tall path, split by columns) and its input gradient.
+        check_gemm(16, 5000, 75, Trans::Yes, Trans::No, 8);
+        check_gemm(20, 5000, 400, Trans::Yes, Trans::No, 9);
+        check_gemm(5000, 20, 400, Trans::No, Trans::No, 10);
     }
 
     #[test]
@@ -555,6 +599,9 @@ mod tests {
         let bytes = byte_rows(256, 3072, 15);
         let rows: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
         let scale = vec![1.0 / 255.0; 3072];
+        // A convolution's weight gradient: 20 filters, 300 window values, 5000 pixels.
+        let c = matrix(5000, 20, 16);
+        let e = matrix(5000, 300, 17);
         // Each product, and how many of them took the parallel path on this pool.
         let run = || {
             let before = parallel_splits();
@@ -568,7 +615,16 @@ mod tests {
             gemm_u8_nt(&rows, w.view(), &mut fu);
             let mut gu = Matrix::zeros(10, 3072);
             gemm_u8_tn_scaled(d.view(), &rows, &scale, &mut gu);
-            let products = [bits(&f), bits(&g), bits(&big), bits(&fu), bits(&gu)];
+            let mut tall = Matrix::zeros(20, 300);
+            gemm(c.view(), Trans::Yes, e.view(), Trans::No, &mut tall);
+            let products = [
+                bits(&f),
+                bits(&g),
+                bits(&big),
+                bits(&fu),
+                bits(&gu),
+                bits(&tall),
+            ];
             (products, parallel_splits() - before)
         };
         let pool = |n| {
@@ -581,8 +637,8 @@ mod tests {
         let (four, four_splits) = pool(4).install(run);
         assert_eq!(one_splits, 0, "one thread never splits");
         assert_eq!(
-            four_splits, 5,
-            "all five products ran in parallel on four threads"
+            four_splits, 6,
+            "all six products ran in parallel on four threads"
         );
         // Bit patterns, not `==`: -0.0 == 0.0 and NaN != NaN would hide or invent differences.
         let names = [
@@ -591,6 +647,7 @@ mod tests {
             "general product",
             "u8 forward",
             "u8 weight gradient",
+            "tall weight gradient",
         ];
         for (what, (x, y)) in names.iter().zip(one.iter().zip(&four)) {
             assert!(x == y, "{what} differs between 1 and 4 threads");
