@@ -4,8 +4,10 @@
 //! Inside a network a batch of feature maps is one [`Matrix`] of `N·H·W` rows and `C` columns:
 //! row `(n·H + y)·W + x` holds the `C` channel values of pixel `(y, x)` of sample `n` (NHWC).
 //! A convolution is then one product: [`im2col`] copies every `k x k` window of every sample into
-//! a row of `C·k·k` values (ordered channel, kernel row, kernel column, as PyTorch orders a
-//! filter), and `rows · weightᵀ` gives every output pixel's `F` channels, already in NHWC. The
+//! a row of `C·k·k` values (ordered kernel row, kernel column, channel, so that each kernel row
+//! is one contiguous run of the maps), and `rows · weightᵀ` gives every output pixel's `F`
+//! channels, already in NHWC. Filters are stored as PyTorch orders them (channel, kernel row,
+//! kernel column) and reordered for the product. The
 //! weight gradient `dyᵀ · rows` and the input gradient `dy · weight` are two more products, and
 //! [`col2im`] adds the window gradients back onto their pixels.
 //!
@@ -197,8 +199,9 @@ impl Conv2d {
     /// pass.
     ///
     /// # Shapes
-    /// `x` is `N·H·W x C` (NHWC), `weight` is `F x C·k·k`, `bias` `1 x F`; `cols` becomes
-    /// `N·OH·OW x C·k·k` and `out` `N·OH·OW x F` (both resized).
+    /// `x` is `N·H·W x C` (NHWC), `weight` is `F x C·k·k` (each filter ordered channel, kernel
+    /// row, kernel column, as PyTorch orders it), `bias` `1 x F`; `cols` becomes
+    /// `N·OH·OW x C·k·k` (in [`im2col`]'s order) and `out` `N·OH·OW x F` (both resized).
     ///
     /// # Panics
     /// If the shapes disagree with the layer.
@@ -213,12 +216,14 @@ impl Conv2d {
     ) {
         im2col(self, x, cols);
         resize(out, cols.rows(), self.spec.filters);
-        ops::gemm(cols.view(), Trans::No, weight.view(), Trans::Yes, out);
+        let w = self.to_window_order(weight);
+        ops::gemm(cols.view(), Trans::No, w.view(), Trans::Yes, out);
         ops::add_row_broadcast(out, bias.as_slice());
     }
 
     /// Parameter gradients `dW = dyᵀ · cols`, `db = Σ_rows dy`, and, when `dx` is given, the
-    /// input gradient `col2im(dy · weight)` (using `dcols` as scratch).
+    /// input gradient `col2im(dy · weight)` (using `dcols` as scratch). `dweight` comes out
+    /// ordered as `weight` is.
     ///
     /// # Panics
     /// If the shapes disagree with the layer.
@@ -234,18 +239,64 @@ impl Conv2d {
         dcols: &mut Matrix,
         dx: Option<&mut Matrix>,
     ) {
-        ops::gemm(dy, Trans::Yes, cols.view(), Trans::No, dweight);
+        let mut dw = Matrix::zeros(dweight.rows(), dweight.cols());
+        ops::gemm(dy, Trans::Yes, cols.view(), Trans::No, &mut dw);
+        self.from_window_order(&dw, dweight);
         ops::sum_rows_into(dy, dbias.as_mut_slice());
         if let Some(dx) = dx {
             resize(dcols, dy.rows(), self.patch_len());
-            ops::gemm(dy, Trans::No, weight.view(), Trans::No, dcols);
+            let w = self.to_window_order(weight);
+            ops::gemm(dy, Trans::No, w.view(), Trans::No, dcols);
             col2im(self, dcols, dx);
+        }
+    }
+
+    /// Where value `(c, ky, kx)` of a filter (PyTorch's order) sits in a window row.
+    fn window_index(&self, c: usize, ky: usize, kx: usize) -> usize {
+        (ky * self.spec.kernel + kx) * self.input.channels + c
+    }
+
+    /// `weight` (filters in PyTorch's order) with each filter in [`im2col`]'s order.
+    fn to_window_order(&self, weight: &Matrix) -> Matrix {
+        let (k, ch, patch) = (self.spec.kernel, self.input.channels, self.patch_len());
+        let mut w = Matrix::zeros(weight.rows(), weight.cols());
+        if weight.cols() != patch {
+            // The product's shape check names the mismatch.
+            return weight.clone();
+        }
+        for f in 0..weight.rows() {
+            let (src, dst) = (weight.row(f), w.row_mut(f));
+            for c in 0..ch {
+                for ky in 0..k {
+                    for kx in 0..k {
+                        dst[self.window_index(c, ky, kx)] = src[(c * k + ky) * k + kx];
+                    }
+                }
+            }
+        }
+        w
+    }
+
+    /// The inverse of [`Conv2d::to_window_order`], into `out`.
+    fn from_window_order(&self, w: &Matrix, out: &mut Matrix) {
+        let (k, ch) = (self.spec.kernel, self.input.channels);
+        for f in 0..w.rows() {
+            let (src, dst) = (w.row(f), out.row_mut(f));
+            for c in 0..ch {
+                for ky in 0..k {
+                    for kx in 0..k {
+                        dst[(c * k + ky) * k + kx] = src[self.window_index(c, ky, kx)];
+                    }
+                }
+            }
         }
     }
 }
 
 /// Copies every window of the NHWC batch `x` into a row of `cols` (resized to
-/// `N·OH·OW x C·k·k`), zeros where the window covers padding.
+/// `N·OH·OW x C·k·k`), zeros where the window covers padding. A row is ordered kernel row,
+/// kernel column, channel: each kernel row of a window is then one run of `k·C` values of `x`,
+/// copied whole (the layer's passes reorder the filters to match).
 ///
 /// # Panics
 /// If `x` is not `N·H·W x C` for the layer's input.
@@ -261,7 +312,7 @@ pub fn im2col(layer: &Conv2d, x: MatrixView<'_>, cols: &mut Matrix) {
         i.channels
     );
     let n = x.rows() / plane;
-    let (k, patch) = (s.kernel, layer.patch_len());
+    let (k, ch, patch) = (s.kernel, i.channels, layer.patch_len());
     let out_plane = o.height * o.width;
     resize(cols, n * out_plane, patch);
     let xs = x.as_slice();
@@ -269,31 +320,53 @@ pub fn im2col(layer: &Conv2d, x: MatrixView<'_>, cols: &mut Matrix) {
         .par_chunks_mut((out_plane * patch).max(1))
         .enumerate()
         .for_each(|(sample, block)| {
-            let src = &xs[sample * plane * i.channels..(sample + 1) * plane * i.channels];
-            for oy in 0..o.height {
-                for ox in 0..o.width {
-                    let row = &mut block[(oy * o.width + ox) * patch..][..patch];
-                    for c in 0..i.channels {
-                        for ky in 0..k {
-                            let y = (oy * s.stride + ky) as isize - s.pad as isize;
-                            let dst = &mut row[(c * k + ky) * k..][..k];
-                            if y < 0 || y >= i.height as isize {
-                                dst.fill(0.0);
-                                continue;
-                            }
-                            for (kx, d) in dst.iter_mut().enumerate() {
-                                let xx = (ox * s.stride + kx) as isize - s.pad as isize;
-                                *d = if xx < 0 || xx >= i.width as isize {
-                                    0.0
-                                } else {
-                                    src[(y as usize * i.width + xx as usize) * i.channels + c]
-                                };
-                            }
-                        }
+            let src = &xs[sample * plane * ch..(sample + 1) * plane * ch];
+            for (w, row) in block.chunks_exact_mut(patch).enumerate() {
+                let (oy, ox) = (w / o.width, w % o.width);
+                for_each_run(layer, oy, ox, |ky, kx, len, at| {
+                    let dst = &mut row[(ky * k + kx) * ch..][..len * ch];
+                    match at {
+                        Some(p) => dst.copy_from_slice(&src[p * ch..][..len * ch]),
+                        None => dst.fill(0.0),
                     }
-                }
+                });
             }
         });
+}
+
+/// Visits window `(oy, ox)` of `layer` as runs along kernel rows: `f(ky, kx, len, at)` covers
+/// kernel positions `kx..kx + len` of row `ky`, read from input pixels `at..at + len` (pixel
+/// index `y·W + x` within a sample), or padding when `at` is `None`. Runs come in window order.
+#[inline]
+fn for_each_run(
+    layer: &Conv2d,
+    oy: usize,
+    ox: usize,
+    mut f: impl FnMut(usize, usize, usize, Option<usize>),
+) {
+    let (i, s) = (layer.input, layer.spec);
+    let k = s.kernel;
+    // Kernel columns kx0..kx1 fall inside the input; the rest is padding.
+    let x0 = (ox * s.stride) as isize - s.pad as isize;
+    let kx0 = (-x0).clamp(0, k as isize) as usize;
+    let kx1 = (i.width as isize - x0).clamp(kx0 as isize, k as isize) as usize;
+    for ky in 0..k {
+        let y = (oy * s.stride + ky) as isize - s.pad as isize;
+        if y < 0 || y >= i.height as isize {
+            f(ky, 0, k, None);
+            continue;
+        }
+        if kx0 > 0 {
+            f(ky, 0, kx0, None);
+        }
+        if kx1 > kx0 {
+            let at = y as usize * i.width + (x0 + kx0 as isize) as usize;
+            f(ky, kx0, kx1 - kx0, Some(at));
+        }
+        if kx1 < k {
+            f(ky, kx1, k - kx1, None);
+        }
+    }
 }
 
 /// The adjoint of [`im2col`]: adds each window row of `dcols` back onto the pixels it was
@@ -305,7 +378,7 @@ pub fn im2col(layer: &Conv2d, x: MatrixView<'_>, cols: &mut Matrix) {
 #[track_caller]
 pub fn col2im(layer: &Conv2d, dcols: &Matrix, dx: &mut Matrix) {
     let (i, o, s) = (layer.input, layer.output, layer.spec);
-    let (k, patch) = (s.kernel, layer.patch_len());
+    let (k, ch, patch) = (s.kernel, i.channels, layer.patch_len());
     let out_plane = o.height * o.width;
     assert!(
         dcols.cols() == patch && out_plane > 0 && dcols.rows().is_multiple_of(out_plane),
@@ -315,33 +388,24 @@ pub fn col2im(layer: &Conv2d, dcols: &Matrix, dx: &mut Matrix) {
     );
     let n = dcols.rows() / out_plane;
     let plane = i.height * i.width;
-    resize(dx, n * plane, i.channels);
+    resize(dx, n * plane, ch);
     let src = dcols.as_slice();
     dx.as_mut_slice()
-        .par_chunks_mut((plane * i.channels).max(1))
+        .par_chunks_mut((plane * ch).max(1))
         .enumerate()
         .for_each(|(sample, dst)| {
             dst.fill(0.0);
             let block = &src[sample * out_plane * patch..(sample + 1) * out_plane * patch];
-            for oy in 0..o.height {
-                for ox in 0..o.width {
-                    let row = &block[(oy * o.width + ox) * patch..][..patch];
-                    for c in 0..i.channels {
-                        for ky in 0..k {
-                            let y = (oy * s.stride + ky) as isize - s.pad as isize;
-                            if y < 0 || y >= i.height as isize {
-                                continue;
-                            }
-                            for kx in 0..k {
-                                let xx = (ox * s.stride + kx) as isize - s.pad as isize;
-                                if xx >= 0 && xx < i.width as isize {
-                                    dst[(y as usize * i.width + xx as usize) * i.channels + c] +=
-                                        row[(c * k + ky) * k + kx];
-                                }
-                            }
+            for (w, row) in block.chunks_exact(patch).enumerate() {
+                let (oy, ox) = (w / o.width, w % o.width);
+                for_each_run(layer, oy, ox, |ky, kx, len, at| {
+                    if let Some(p) = at {
+                        let from = &row[(ky * k + kx) * ch..][..len * ch];
+                        for (d, v) in dst[p * ch..][..len * ch].iter_mut().zip(from) {
+                            *d += v;
                         }
                     }
-                }
+                });
             }
         });
 }
