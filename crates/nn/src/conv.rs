@@ -216,7 +216,7 @@ impl Conv2d {
     ) {
         im2col(self, x, cols);
         resize(out, cols.rows(), self.spec.filters);
-        let w = self.to_window_order(weight);
+        let w = self.filters_in_window_order(weight);
         ops::gemm(cols.view(), Trans::No, w.view(), Trans::Yes, out);
         ops::add_row_broadcast(out, bias.as_slice());
     }
@@ -241,11 +241,11 @@ impl Conv2d {
     ) {
         let mut dw = Matrix::zeros(dweight.rows(), dweight.cols());
         ops::gemm(dy, Trans::Yes, cols.view(), Trans::No, &mut dw);
-        self.from_window_order(&dw, dweight);
+        self.filters_in_pytorch_order(&dw, dweight);
         ops::sum_rows_into(dy, dbias.as_mut_slice());
         if let Some(dx) = dx {
             resize(dcols, dy.rows(), self.patch_len());
-            let w = self.to_window_order(weight);
+            let w = self.filters_in_window_order(weight);
             ops::gemm(dy, Trans::No, w.view(), Trans::No, dcols);
             col2im(self, dcols, dx);
         }
@@ -257,7 +257,7 @@ impl Conv2d {
     }
 
     /// `weight` (filters in PyTorch's order) with each filter in [`im2col`]'s order.
-    fn to_window_order(&self, weight: &Matrix) -> Matrix {
+    fn filters_in_window_order(&self, weight: &Matrix) -> Matrix {
         let (k, ch, patch) = (self.spec.kernel, self.input.channels, self.patch_len());
         let mut w = Matrix::zeros(weight.rows(), weight.cols());
         if weight.cols() != patch {
@@ -277,8 +277,8 @@ impl Conv2d {
         w
     }
 
-    /// The inverse of [`Conv2d::to_window_order`], into `out`.
-    fn from_window_order(&self, w: &Matrix, out: &mut Matrix) {
+    /// The inverse of [`Conv2d::filters_in_window_order`], written into `out`.
+    fn filters_in_pytorch_order(&self, w: &Matrix, out: &mut Matrix) {
         let (k, ch) = (self.spec.kernel, self.input.channels);
         for f in 0..w.rows() {
             let (src, dst) = (w.row(f), out.row_mut(f));
