@@ -522,6 +522,12 @@ mod x86 {
     }
 }
 
+/// Whether this processor runs the AVX2 + FMA kernels (detected once).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn has_avx2_fma() -> bool {
+    x86::has_avx2_fma()
+}
+
 /// Which instruction set the kernels run with on this machine.
 pub fn kernel_isa() -> &'static str {
     #[cfg(target_arch = "x86_64")]

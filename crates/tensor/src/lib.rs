@@ -7,7 +7,8 @@
 //!
 //! The products whose output has at most 16 columns (a forward pass into 10 units) or rows (the
 //! weight gradient of 10 units) run on hand-written kernels, compiled for AVX2 + FMA when the
-//! processor has them; the rest go to `matrixmultiply`. `benches/benches/kernels.rs` measures
+//! processor has them, and so do those with a thousand rows or more and up to 24 columns (a
+//! convolution's window rows times its filters); the rest go to `matrixmultiply`. `benches/benches/kernels.rs` measures
 //! them on one thread against `matrixmultiply`, `nalgebra` and the naive loop on one thread;
 //! `kernels_parallel.rs` measures them on all threads against threaded `matrixmultiply`.
 //!
@@ -49,6 +50,7 @@
 
 mod kernels;
 mod matrix;
+mod narrow;
 pub mod ops;
 pub mod reference;
 mod shape;

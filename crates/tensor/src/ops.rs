@@ -10,8 +10,8 @@ use std::cell::Cell;
 
 use rayon::prelude::*;
 
-use crate::kernels;
 use crate::{Matrix, MatrixView};
+use crate::{kernels, narrow};
 
 /// Whether an operand of [`gemm`] is used as stored or transposed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +24,10 @@ pub enum Trans {
 
 /// Outputs at most this wide (or tall) take the hand-written thin kernels.
 const THIN: usize = 16;
+
+/// A product with at least this many rows and at most this many summed terms per value is
+/// tall: the window rows of a convolution, not a mini-batch of a dense layer.
+const TALL_ROWS: usize = 1024;
 
 /// Reductions longer than this (rows summed over in `aᵀ · b`) take the general path.
 const TALL: usize = 4096;
@@ -114,12 +118,41 @@ pub fn gemm(a: MatrixView<'_>, ta: Trans, b: MatrixView<'_>, tb: Trans, out: &mu
         return;
     }
     match (ta, tb) {
+        // A convolution's forward pass with more filters than the thin kernel takes: one row
+        // per output pixel, one column per filter.
+        (Trans::No, Trans::Yes)
+            if n > THIN && n <= narrow::MAX_WIDTH && m >= TALL_ROWS && k <= TALL_ROWS =>
+        {
+            nt_narrow(a, b, out)
+        }
         (Trans::No, Trans::Yes) if n <= THIN => nt_thin(a, b, out),
         // A convolution's weight gradient sums over every pixel of the batch: a reduction
         // that long suits the packed general kernel better than the thin one.
         (Trans::Yes, Trans::No) if m <= THIN && k <= TALL => tn_thin(a, b, out),
         _ => general(a, ta, b, tb, out, m, k, n),
     }
+}
+
+/// `a · bᵀ` for a tall `a` and a narrow output: `b` transposed once, rows split across threads.
+fn nt_narrow(a: MatrixView<'_>, b: MatrixView<'_>, out: &mut Matrix) {
+    let (m, k, n) = (a.rows(), a.cols(), b.rows());
+    let w = narrow::padded(n);
+    let mut bt = vec![0.0f32; k * w];
+    for (j, row) in b.as_slice().chunks_exact(k).enumerate() {
+        for (p, &v) in row.iter().enumerate() {
+            bt[p * w + j] = v;
+        }
+    }
+    let nblocks = blocks(m * n * k, m);
+    let rows_per = m.div_ceil(nblocks);
+    let a = a.as_slice();
+    out.as_mut_slice()
+        .par_chunks_mut(rows_per * n)
+        .enumerate()
+        .for_each(|(c, o)| {
+            let r0 = c * rows_per;
+            narrow::nt(&a[r0 * k..(r0 + o.len() / n) * k], k, &bt, n, o);
+        });
 }
 
 /// `a · bᵀ` with few outputs: rows of the output are independent dot products.
@@ -510,6 +543,11 @@ mod tests {
         check_gemm(16, 5000, 75, Trans::Yes, Trans::No, 8);
         check_gemm(20, 5000, 400, Trans::Yes, Trans::No, 9);
         check_gemm(5000, 20, 400, Trans::No, Trans::No, 10);
+        // Its forward pass (window rows times filters: the narrow kernel).
+        check_gemm(5000, 75, 16, Trans::No, Trans::Yes, 11);
+        check_gemm(5000, 400, 20, Trans::No, Trans::Yes, 12);
+        // Wider than the narrow kernels: matrixmultiply, split by columns.
+        check_gemm(30, 5000, 200, Trans::Yes, Trans::No, 13);
     }
 
     #[test]
@@ -527,6 +565,19 @@ mod tests {
         #[test]
         fn gemm_matches_reference(m in 1usize..40, k in 0usize..70, n in 1usize..40, ta in trans(), tb in trans(), seed: u32) {
             check_gemm(m, k, n, ta, tb, seed);
+        }
+
+        #[test]
+        #[test]
+        fn narrow_kernels_match_reference_at_edges(
+            m in 1024usize..1030,
+            k in 1usize..40,
+            n in 1usize..=24,
+            seed: u32,
+        ) {
+            // Forward (rows x filters) and weight gradient (summed over 4097+ rows).
+            check_gemm(m, k, n, Trans::No, Trans::Yes, seed);
+            check_gemm(n, m + 3073, k, Trans::Yes, Trans::No, seed);
         }
 
         #[test]
@@ -617,6 +668,8 @@ mod tests {
             gemm_u8_tn_scaled(d.view(), &rows, &scale, &mut gu);
             let mut tall = Matrix::zeros(20, 300);
             gemm(c.view(), Trans::Yes, e.view(), Trans::No, &mut tall);
+            let mut narrow = Matrix::zeros(5000, 20);
+            gemm(e.view(), Trans::No, tall.view(), Trans::Yes, &mut narrow);
             let products = [
                 bits(&f),
                 bits(&g),
@@ -624,6 +677,7 @@ mod tests {
                 bits(&fu),
                 bits(&gu),
                 bits(&tall),
+                bits(&narrow),
             ];
             (products, parallel_splits() - before)
         };
@@ -637,8 +691,8 @@ mod tests {
         let (four, four_splits) = pool(4).install(run);
         assert_eq!(one_splits, 0, "one thread never splits");
         assert_eq!(
-            four_splits, 6,
-            "all six products ran in parallel on four threads"
+            four_splits, 7,
+            "all seven products ran in parallel on four threads"
         );
         // Bit patterns, not `==`: -0.0 == 0.0 and NaN != NaN would hide or invent differences.
         let names = [
@@ -648,6 +702,7 @@ mod tests {
             "u8 forward",
             "u8 weight gradient",
             "tall weight gradient",
+            "narrow forward",
         ];
         for (what, (x, y)) in names.iter().zip(one.iter().zip(&four)) {
             assert!(x == y, "{what} differs between 1 and 4 threads");
