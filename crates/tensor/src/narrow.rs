@@ -1,18 +1,21 @@
-//! A kernel for products whose output is narrow, at most [`MAX_WIDTH`] values a row, and whose
-//! left side is tall: a convolution's forward pass, with one row per output pixel of a batch
-//! and one column per filter.
+//! Kernels for a convolution's products: its forward pass, tall (one row per output pixel of a
+//! batch) into a narrow output (one column per filter, at most [`MAX_WIDTH`]), and its weight
+//! gradient, a sum over all those rows.
 //!
 //! A general GEMM packs both operands; here the tall one (the window rows) would be copied in
-//! full to be read once per 20 filters, which costs about what the arithmetic does. This
-//! kernel reads it in place instead, broadcasting one of its values at a time against the
-//! filters held in registers, `MAX_WIDTH / 8` AVX vectors of them.
+//! full to be read once per 20 filters, which costs about what the arithmetic does. These
+//! kernels read it in place instead: the forward pass broadcasts one of its values at a time
+//! against the filters held in registers; the weight gradient sums blocks of rows small enough
+//! to stay in cache, broadcasting the output gradients against runs of window values.
 //!
-//! As in `kernels`, it exists with AVX2 + FMA and in portable Rust, and every output value
+//! As in `kernels`, each exists with AVX2 + FMA and in portable Rust, and every output value
 //! comes from the same sequence of operations whatever tile or thread computes it: one
 //! multiply-add per term (fused with AVX2), in the order of the summed index.
 
 // Index loops mirror the register tiles they fill.
 #![allow(clippy::needless_range_loop)]
+
+use std::ops::Range;
 
 /// The widest output row these kernels take.
 pub(crate) const MAX_WIDTH: usize = 24;
@@ -58,9 +61,47 @@ pub(crate) fn nt(a: &[f32], k: usize, bt: &[f32], n: usize, out: &mut [f32]) {
     }
 }
 
+/// Rows of the tall operand summed per pass of the weight-gradient kernel: a block that stays
+/// in the level-2 cache while every output row reads it.
+const ROW_BLOCK: usize = 128;
+
+/// `out (n x cols.len()) = dᵀ · x[:, cols]`, `x` being `r x k` and `d` `r x n`: each value a
+/// sum over the `r` rows, in order (a convolution's weight gradient, filters by window values).
+pub(crate) fn tn(d: &[f32], n: usize, x: &[f32], k: usize, cols: Range<usize>, out: &mut [f32]) {
+    let rows = d.len() / n.max(1);
+    assert!(
+        n > 0
+            && n <= MAX_WIDTH
+            && x.len() == rows * k
+            && cols.end <= k
+            && out.len() == n * cols.len(),
+        "narrow::tn: shapes"
+    );
+    out.fill(0.0);
+    for r0 in (0..rows).step_by(ROW_BLOCK) {
+        let block = r0..(r0 + ROW_BLOCK).min(rows);
+        #[cfg(target_arch = "x86_64")]
+        if crate::kernels::has_avx2_fma() {
+            // SAFETY: the features were detected; the assert pins the shapes.
+            unsafe { x86::tn(d, n, x, k, block, cols.clone(), out) };
+            continue;
+        }
+        let width = cols.len();
+        for r in block {
+            for j in 0..n {
+                let dj = d[r * n + j];
+                for (c, col) in cols.clone().enumerate() {
+                    out[j * width + c] += dj * x[r * k + col];
+                }
+            }
+        }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::*;
+    use std::ops::Range;
 
     use super::LANES;
 
@@ -123,6 +164,100 @@ mod x86 {
                     _mm256_storeu_ps(row.as_mut_ptr().add(v * LANES), acc[r][v]);
                 }
                 out[(i + r) * n..(i + r + 1) * n].copy_from_slice(&row[..n]);
+            }
+        }
+    }
+
+    /// Adds rows `rows` of `dᵀ · x[:, cols]` onto `out` (`n x cols.len()`).
+    ///
+    /// # Safety
+    /// AVX2 + FMA; shapes as `super::tn` asserts.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn tn(
+        d: &[f32],
+        n: usize,
+        x: &[f32],
+        k: usize,
+        rows: Range<usize>,
+        cols: Range<usize>,
+        out: &mut [f32],
+    ) {
+        let width = cols.len();
+        let mut c = cols.start;
+        // SAFETY: columns c..c + 8V <= cols.end of rows `rows`, and outputs j..j + 4 <= n, are
+        // in bounds by the caller's assert.
+        unsafe {
+            while c + 3 * LANES <= cols.end {
+                for j in (0..n).step_by(4) {
+                    tn_tile::<3>(d, n, x, k, rows.clone(), c, j, out, width, c - cols.start);
+                }
+                c += 3 * LANES;
+            }
+            while c + LANES <= cols.end {
+                for j in (0..n).step_by(4) {
+                    tn_tile::<1>(d, n, x, k, rows.clone(), c, j, out, width, c - cols.start);
+                }
+                c += LANES;
+            }
+        }
+        // The last few columns, one value at a time, with the same fused operations in row
+        // order (which columns these are depends on `k` only: blocks start at multiples of 16).
+        for col in c..cols.end {
+            for j in 0..n {
+                let o = &mut out[j * width + col - cols.start];
+                let mut s = *o;
+                for r in rows.clone() {
+                    s = d[r * n + j].mul_add(x[r * k + col], s);
+                }
+                *o = s;
+            }
+        }
+    }
+
+    /// Outputs `j..j + 4` (fewer at the end) by columns `c..c + 8V`: `4 x V` accumulators, `V`
+    /// loads and 4 broadcasts per row.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tn_tile<const V: usize>(
+        d: &[f32],
+        n: usize,
+        x: &[f32],
+        k: usize,
+        rows: Range<usize>,
+        c: usize,
+        j: usize,
+        out: &mut [f32],
+        width: usize,
+        at: usize,
+    ) {
+        let rj = (n - j).min(4);
+        // SAFETY: the caller's bounds.
+        unsafe {
+            let op = out.as_mut_ptr();
+            let mut acc = [[_mm256_setzero_ps(); V]; 4];
+            for q in 0..rj {
+                for v in 0..V {
+                    acc[q][v] = _mm256_loadu_ps(op.add((j + q) * width + at + v * LANES));
+                }
+            }
+            for r in rows {
+                let mut xv = [_mm256_setzero_ps(); V];
+                for v in 0..V {
+                    xv[v] = _mm256_loadu_ps(x.as_ptr().add(r * k + c + v * LANES));
+                }
+                for q in 0..4 {
+                    if q < rj {
+                        let dq = _mm256_broadcast_ss(&*d.as_ptr().add(r * n + j + q));
+                        for v in 0..V {
+                            acc[q][v] = _mm256_fmadd_ps(dq, xv[v], acc[q][v]);
+                        }
+                    }
+                }
+            }
+            for q in 0..rj {
+                for v in 0..V {
+                    _mm256_storeu_ps(op.add((j + q) * width + at + v * LANES), acc[q][v]);
+                }
             }
         }
     }

@@ -125,6 +125,8 @@ pub fn gemm(a: MatrixView<'_>, ta: Trans, b: MatrixView<'_>, tb: Trans, out: &mu
         {
             nt_narrow(a, b, out)
         }
+        // Its weight gradient, summed over every pixel.
+        (Trans::Yes, Trans::No) if m <= narrow::MAX_WIDTH && k > TALL => tn_narrow(a, b, out),
         (Trans::No, Trans::Yes) if n <= THIN => nt_thin(a, b, out),
         // A convolution's weight gradient sums over every pixel of the batch: a reduction
         // that long suits the packed general kernel better than the thin one.
@@ -153,6 +155,21 @@ fn nt_narrow(a: MatrixView<'_>, b: MatrixView<'_>, out: &mut Matrix) {
             let r0 = c * rows_per;
             narrow::nt(&a[r0 * k..(r0 + o.len() / n) * k], k, &bt, n, o);
         });
+}
+
+/// `aᵀ · b` summed over many rows into a narrow output (`a.cols()` rows), columns of `b` split
+/// across threads.
+fn tn_narrow(a: MatrixView<'_>, b: MatrixView<'_>, out: &mut Matrix) {
+    let (rows, n, k) = (a.rows(), a.cols(), b.cols());
+    let nblocks = blocks(rows * n * k, k.div_ceil(16));
+    let (d, x) = (a.as_slice(), b.as_slice());
+    if nblocks == 1 {
+        narrow::tn(d, n, x, k, 0..k, out.as_mut_slice());
+        return;
+    }
+    column_blocks(n, k, nblocks, out.as_mut_slice(), |cols, block| {
+        narrow::tn(d, n, x, k, cols, block)
+    });
 }
 
 /// `a · bᵀ` with few outputs: rows of the output are independent dot products.
