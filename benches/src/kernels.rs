@@ -79,6 +79,48 @@ pub fn cases() -> Vec<Case> {
             Trans::Yes,
             (64, 100),
         ),
+        // The CIFAR-10 convolutions at batch 64: forward (window rows times filters) and weight
+        // gradient (summed over every output pixel), first and second layer.
+        case(
+            "conv1_fwd_65536x75x16",
+            (65536, 75),
+            Trans::No,
+            (16, 75),
+            Trans::Yes,
+            (65536, 16),
+        ),
+        case(
+            "mnist_conv1_fwd_50176x25x8",
+            (50176, 25),
+            Trans::No,
+            (8, 25),
+            Trans::Yes,
+            (50176, 8),
+        ),
+        case(
+            "conv1_grad_16x65536x75",
+            (65536, 16),
+            Trans::Yes,
+            (65536, 75),
+            Trans::No,
+            (16, 75),
+        ),
+        case(
+            "conv2_fwd_16384x400x20",
+            (16384, 400),
+            Trans::No,
+            (20, 400),
+            Trans::Yes,
+            (16384, 20),
+        ),
+        case(
+            "conv2_grad_20x16384x400",
+            (16384, 20),
+            Trans::Yes,
+            (16384, 400),
+            Trans::No,
+            (20, 400),
+        ),
     ]
 }
 

@@ -119,6 +119,22 @@ mod x86 {
         let mut i = 0;
         // SAFETY: rows i..i+R < m of `a` and `out`, and k rows of `bt`, are in bounds.
         unsafe {
+            // Three rows when three registers hold a filter row: 9 accumulators, 3 filter
+            // values and a broadcast stay clear of the 16 registers' limit.
+            if V == 3 {
+                while i + 3 <= m {
+                    nt_tile::<3, V>(a, k, bt, n, out, i);
+                    i += 3;
+                }
+            }
+            // Eight rows when one register holds a filter row: enough independent sums to
+            // cover the multiply-add's latency.
+            if V == 1 {
+                while i + 8 <= m {
+                    nt_tile::<8, V>(a, k, bt, n, out, i);
+                    i += 8;
+                }
+            }
             while i + 4 <= m {
                 nt_tile::<4, V>(a, k, bt, n, out, i);
                 i += 4;
@@ -199,17 +215,69 @@ mod x86 {
                 }
                 c += LANES;
             }
-        }
-        // The last few columns, one value at a time, with the same fused operations in row
-        // order (which columns these are depends on `k` only: blocks start at multiples of 16).
-        for col in c..cols.end {
-            for j in 0..n {
-                let o = &mut out[j * width + col - cols.start];
-                let mut s = *o;
-                for r in rows.clone() {
-                    s = d[r * n + j].mul_add(x[r * k + col], s);
+            // The last few columns: one register, masked to them. Which columns these are
+            // depends on `k` only (blocks start at multiples of 16), and each value still gets
+            // the same fused operations in row order.
+            if c < cols.end {
+                let lanes = cols.end - c;
+                let mask = _mm256_cmpgt_epi32(
+                    _mm256_set1_epi32(lanes as i32),
+                    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                );
+                for j in (0..n).step_by(4) {
+                    tn_tail(
+                        d,
+                        n,
+                        x,
+                        k,
+                        rows.clone(),
+                        c,
+                        j,
+                        out,
+                        width,
+                        c - cols.start,
+                        mask,
+                    );
                 }
-                *o = s;
+            }
+        }
+    }
+
+    /// As `tn_tile::<1>`, for the fewer than 8 columns that `mask` selects.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tn_tail(
+        d: &[f32],
+        n: usize,
+        x: &[f32],
+        k: usize,
+        rows: Range<usize>,
+        c: usize,
+        j: usize,
+        out: &mut [f32],
+        width: usize,
+        at: usize,
+        mask: __m256i,
+    ) {
+        let rj = (n - j).min(4);
+        // SAFETY: the caller's bounds; masked-off lanes are neither read nor written.
+        unsafe {
+            let op = out.as_mut_ptr();
+            let mut acc = [_mm256_setzero_ps(); 4];
+            for q in 0..rj {
+                acc[q] = _mm256_maskload_ps(op.add((j + q) * width + at), mask);
+            }
+            for r in rows {
+                let xv = _mm256_maskload_ps(x.as_ptr().add(r * k + c), mask);
+                for q in 0..4 {
+                    if q < rj {
+                        let dq = _mm256_broadcast_ss(&*d.as_ptr().add(r * n + j + q));
+                        acc[q] = _mm256_fmadd_ps(dq, xv, acc[q]);
+                    }
+                }
+            }
+            for q in 0..rj {
+                _mm256_maskstore_ps(op.add((j + q) * width + at), mask, acc[q]);
             }
         }
     }

@@ -118,11 +118,8 @@ pub fn gemm(a: MatrixView<'_>, ta: Trans, b: MatrixView<'_>, tb: Trans, out: &mu
         return;
     }
     match (ta, tb) {
-        // A convolution's forward pass with more filters than the thin kernel takes: one row
-        // per output pixel, one column per filter.
-        (Trans::No, Trans::Yes)
-            if n > THIN && n <= narrow::MAX_WIDTH && m >= TALL_ROWS && k <= TALL_ROWS =>
-        {
+        // A convolution's forward pass: one row per output pixel, one column per filter.
+        (Trans::No, Trans::Yes) if n <= narrow::MAX_WIDTH && m >= TALL_ROWS && k <= TALL_ROWS => {
             nt_narrow(a, b, out)
         }
         // Its weight gradient, summed over every pixel.
