@@ -160,10 +160,6 @@ fn tn_narrow(a: MatrixView<'_>, b: MatrixView<'_>, out: &mut Matrix) {
     let (rows, n, k) = (a.rows(), a.cols(), b.cols());
     let nblocks = blocks(rows * n * k, k.div_ceil(16));
     let (d, x) = (a.as_slice(), b.as_slice());
-    if nblocks == 1 {
-        narrow::tn(d, n, x, k, 0..k, out.as_mut_slice());
-        return;
-    }
     column_blocks(n, k, nblocks, out.as_mut_slice(), |cols, block| {
         narrow::tn(d, n, x, k, cols, block)
     });
@@ -195,10 +191,6 @@ fn tn_thin(a: MatrixView<'_>, b: MatrixView<'_>, out: &mut Matrix) {
     let m = a.rows();
     let nblocks = blocks(m * n * k, k.div_ceil(64));
     let (a, b) = (a.as_slice(), b.as_slice());
-    if nblocks == 1 {
-        kernels::thin_tn(a, n, b, k, 0..k, out.as_mut_slice());
-        return;
-    }
     column_blocks(n, k, nblocks, out.as_mut_slice(), |cols, block| {
         kernels::thin_tn(a, n, b, k, cols, block)
     });
@@ -280,16 +272,13 @@ pub fn gemm_u8_tn_scaled(d: MatrixView<'_>, x: &[&[u8]], scale: &[f32], out: &mu
     }
     let nblocks = blocks(m * n * k, k.div_ceil(64));
     let d = d.as_slice();
-    if nblocks == 1 {
-        kernels::thin_tn_u8(d, n, x, 0..k, scale, out.as_mut_slice());
-        return;
-    }
     column_blocks(n, k, nblocks, out.as_mut_slice(), |cols, block| {
         kernels::thin_tn_u8(d, n, x, cols, scale, block)
     });
 }
 
-/// Fills the `n x k` matrix `out` in `nblocks` blocks of columns computed in parallel:
+/// Fills the `n x k` matrix `out` in `nblocks` blocks of columns computed in parallel (one
+/// block: in place, on this thread):
 /// `block(cols, values)` writes the `n x cols.len()` values of columns `cols`. Blocks are
 /// multiples of 16 columns, so a kernel's full-width path covers all but the last.
 fn column_blocks(
@@ -299,6 +288,10 @@ fn column_blocks(
     out: &mut [f32],
     block: impl Fn(std::ops::Range<usize>, &mut [f32]) + Sync,
 ) {
+    if nblocks <= 1 {
+        block(0..k, out);
+        return;
+    }
     let cols_per = k.div_ceil(nblocks).div_ceil(16) * 16;
     let parts: Vec<(usize, Vec<f32>)> = (0..k.div_ceil(cols_per))
         .into_par_iter()
@@ -366,11 +359,7 @@ fn general(
                 )
             }
         };
-        if nblocks == 1 {
-            run(0..n, out.as_mut_slice());
-        } else {
-            column_blocks(m, n, nblocks, out.as_mut_slice(), run);
-        }
+        column_blocks(m, n, nblocks, out.as_mut_slice(), run);
         return;
     }
     let nblocks = blocks(m * n * k, m);
