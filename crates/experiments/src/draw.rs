@@ -111,7 +111,7 @@ const SIDE: usize = 28;
 ///
 /// A drawing without ink, or whose ink averages away to nothing, gives a blank image.
 pub fn mnist_style(gray: &[u8], width: usize) -> Result<Vec<u8>, ExperimentError> {
-    if width == 0 || gray.len() % width != 0 {
+    if width == 0 || !gray.len().is_multiple_of(width) {
         return Err(ExperimentError::Mismatch(format!(
             "a drawing of {} pixels is not made of rows of {width}",
             gray.len()
