@@ -251,44 +251,39 @@ impl Conv2d {
         }
     }
 
-    /// Where value `(c, ky, kx)` of a filter (PyTorch's order) sits in a window row.
-    fn window_index(&self, c: usize, ky: usize, kx: usize) -> usize {
-        (ky * self.spec.kernel + kx) * self.input.channels + c
+    /// Calls `f(pytorch, window)` for every value of a filter: its index in PyTorch's order
+    /// (channel, kernel row, kernel column) and in [`im2col`]'s (kernel row, kernel column,
+    /// channel).
+    fn for_each_filter_index(&self, mut f: impl FnMut(usize, usize)) {
+        let (k, ch) = (self.spec.kernel, self.input.channels);
+        for c in 0..ch {
+            for ky in 0..k {
+                for kx in 0..k {
+                    f((c * k + ky) * k + kx, (ky * k + kx) * ch + c);
+                }
+            }
+        }
     }
 
     /// `weight` (filters in PyTorch's order) with each filter in [`im2col`]'s order.
     fn filters_in_window_order(&self, weight: &Matrix) -> Matrix {
-        let (k, ch, patch) = (self.spec.kernel, self.input.channels, self.patch_len());
-        let mut w = Matrix::zeros(weight.rows(), weight.cols());
-        if weight.cols() != patch {
+        if weight.cols() != self.patch_len() {
             // The product's shape check names the mismatch.
             return weight.clone();
         }
+        let mut w = Matrix::zeros(weight.rows(), weight.cols());
         for f in 0..weight.rows() {
             let (src, dst) = (weight.row(f), w.row_mut(f));
-            for c in 0..ch {
-                for ky in 0..k {
-                    for kx in 0..k {
-                        dst[self.window_index(c, ky, kx)] = src[(c * k + ky) * k + kx];
-                    }
-                }
-            }
+            self.for_each_filter_index(|p, q| dst[q] = src[p]);
         }
         w
     }
 
     /// The inverse of [`Conv2d::filters_in_window_order`], written into `out`.
     fn filters_in_pytorch_order(&self, w: &Matrix, out: &mut Matrix) {
-        let (k, ch) = (self.spec.kernel, self.input.channels);
         for f in 0..w.rows() {
             let (src, dst) = (w.row(f), out.row_mut(f));
-            for c in 0..ch {
-                for ky in 0..k {
-                    for kx in 0..k {
-                        dst[(c * k + ky) * k + kx] = src[self.window_index(c, ky, kx)];
-                    }
-                }
-            }
+            self.for_each_filter_index(|p, q| dst[p] = src[q]);
         }
     }
 }

@@ -29,7 +29,8 @@ const THIN: usize = 16;
 /// tall: the window rows of a convolution, not a mini-batch of a dense layer.
 const TALL_ROWS: usize = 1024;
 
-/// Reductions longer than this (rows summed over in `aᵀ · b`) take the general path.
+/// Reductions longer than this (rows summed over in `aᵀ · b`) are a convolution's weight
+/// gradient, not a dense layer's over a mini-batch.
 const TALL: usize = 4096;
 
 /// Below this many multiply-adds a product runs on the calling thread: waking a second
@@ -125,9 +126,7 @@ pub fn gemm(a: MatrixView<'_>, ta: Trans, b: MatrixView<'_>, tb: Trans, out: &mu
         // Its weight gradient, summed over every pixel.
         (Trans::Yes, Trans::No) if m <= narrow::MAX_WIDTH && k > TALL => tn_narrow(a, b, out),
         (Trans::No, Trans::Yes) if n <= THIN => nt_thin(a, b, out),
-        // A convolution's weight gradient sums over every pixel of the batch: a reduction
-        // that long suits the packed general kernel better than the thin one.
-        (Trans::Yes, Trans::No) if m <= THIN && k <= TALL => tn_thin(a, b, out),
+        (Trans::Yes, Trans::No) if m <= THIN => tn_thin(a, b, out),
         _ => general(a, ta, b, tb, out, m, k, n),
     }
 }
@@ -142,16 +141,10 @@ fn nt_narrow(a: MatrixView<'_>, b: MatrixView<'_>, out: &mut Matrix) {
             bt[p * w + j] = v;
         }
     }
-    let nblocks = blocks(m * n * k, m);
-    let rows_per = m.div_ceil(nblocks);
     let a = a.as_slice();
-    out.as_mut_slice()
-        .par_chunks_mut(rows_per * n)
-        .enumerate()
-        .for_each(|(c, o)| {
-            let r0 = c * rows_per;
-            narrow::nt(&a[r0 * k..(r0 + o.len() / n) * k], k, &bt, n, o);
-        });
+    row_blocks(m, n, blocks(m * n * k, m), out.as_mut_slice(), |rows, o| {
+        narrow::nt(&a[rows.start * k..rows.end * k], k, &bt, n, o)
+    });
 }
 
 /// `aᵀ · b` summed over many rows into a narrow output (`a.cols()` rows), columns of `b` split
@@ -168,21 +161,10 @@ fn tn_narrow(a: MatrixView<'_>, b: MatrixView<'_>, out: &mut Matrix) {
 /// `a · bᵀ` with few outputs: rows of the output are independent dot products.
 fn nt_thin(a: MatrixView<'_>, b: MatrixView<'_>, out: &mut Matrix) {
     let (m, k, n) = (a.rows(), a.cols(), b.rows());
-    let nblocks = blocks(m * n * k, m);
-    let rows_per = m.div_ceil(nblocks);
     let (a, b) = (a.as_slice(), b.as_slice());
-    if nblocks == 1 {
-        kernels::thin_nt(a, b, k, out.as_mut_slice(), n, false);
-        return;
-    }
-    out.as_mut_slice()
-        .par_chunks_mut(rows_per * n)
-        .enumerate()
-        .for_each(|(c, o)| {
-            let r0 = c * rows_per;
-            let rows = o.len() / n;
-            kernels::thin_nt(&a[r0 * k..(r0 + rows) * k], b, k, o, n, false);
-        });
+    row_blocks(m, n, blocks(m * n * k, m), out.as_mut_slice(), |rows, o| {
+        kernels::thin_nt(&a[rows.start * k..rows.end * k], b, k, o, n, false)
+    });
 }
 
 /// `aᵀ · b` with few outputs (a weight gradient): split over the columns of `b`.
@@ -235,20 +217,10 @@ pub fn gemm_u8_nt(x: &[&[u8]], w: MatrixView<'_>, out: &mut Matrix) {
     if m == 0 || n == 0 {
         return;
     }
-    let nblocks = blocks(m * n * k, m);
     let w = w.as_slice();
-    if nblocks == 1 {
-        kernels::thin_nt_u8(x, w, k, out.as_mut_slice(), n);
-        return;
-    }
-    let rows_per = m.div_ceil(nblocks);
-    out.as_mut_slice()
-        .par_chunks_mut(rows_per * n)
-        .enumerate()
-        .for_each(|(c, o)| {
-            let r0 = c * rows_per;
-            kernels::thin_nt_u8(&x[r0..r0 + o.len() / n], w, k, o, n);
-        });
+    row_blocks(m, n, blocks(m * n * k, m), out.as_mut_slice(), |rows, o| {
+        kernels::thin_nt_u8(&x[rows], w, k, o, n)
+    });
 }
 
 /// `out[j][c] = scale[c] · Σ_i d[i][j] · x[i][c]`: a first layer's weight gradient on u8 pixels
@@ -275,6 +247,26 @@ pub fn gemm_u8_tn_scaled(d: MatrixView<'_>, x: &[&[u8]], scale: &[f32], out: &mu
     column_blocks(n, k, nblocks, out.as_mut_slice(), |cols, block| {
         kernels::thin_tn_u8(d, n, x, cols, scale, block)
     });
+}
+
+/// Fills the `m x n` matrix `out` in `nblocks` blocks of whole rows computed in parallel (one
+/// block: on this thread): `block(rows, values)` writes the rows `rows`, `values` being their
+/// part of `out`.
+fn row_blocks(
+    m: usize,
+    n: usize,
+    nblocks: usize,
+    out: &mut [f32],
+    block: impl Fn(std::ops::Range<usize>, &mut [f32]) + Sync,
+) {
+    if nblocks <= 1 {
+        block(0..m, out);
+        return;
+    }
+    let rows_per = m.div_ceil(nblocks);
+    out.par_chunks_mut(rows_per * n)
+        .enumerate()
+        .for_each(|(c, o)| block(c * rows_per..c * rows_per + o.len() / n, o));
 }
 
 /// Fills the `n x k` matrix `out` in `nblocks` blocks of columns computed in parallel (one
@@ -363,7 +355,6 @@ fn general(
         return;
     }
     let nblocks = blocks(m * n * k, m);
-    let rows_per = m.div_ceil(nblocks);
     let run = |r0: usize, o: &mut [f32]| {
         let rows = o.len() / n;
         // SAFETY: op(a) rows r0..r0+rows, op(b) and `o` are in bounds for the strides above,
@@ -387,14 +378,9 @@ fn general(
             )
         }
     };
-    if nblocks == 1 {
-        run(0, out.as_mut_slice());
-    } else {
-        out.as_mut_slice()
-            .par_chunks_mut(rows_per * n)
-            .enumerate()
-            .for_each(|(c, o)| run(c * rows_per, o));
-    }
+    row_blocks(m, n, nblocks, out.as_mut_slice(), |rows, o| {
+        run(rows.start, o)
+    });
 }
 
 /// `a · b` as a new matrix.
