@@ -341,16 +341,66 @@ impl ConvNet {
     #[track_caller]
     pub fn loss_and_gradients(&self, x: MatrixView<'_>, labels: &[u8]) -> (f32, Vec<Linear>) {
         let mut ws = Workspace::new(self);
-        let stats = self.gradients_into(x, labels, &mut ws);
+        let stats = self.gradients_into(x, labels, &mut ws, x.rows());
         (stats.loss_sum as f32 / x.rows().max(1) as f32, ws.grads)
     }
 
+    /// The gradients of a batch split into `shards.len()` shards of consecutive rows, each on a
+    /// thread of its own with its own buffers, added up in shard order into `shards[0]`. The
+    /// sums depend on the shard count alone, never on the threads.
+    #[track_caller]
+    fn sharded_gradients_into(
+        &self,
+        x: MatrixView<'_>,
+        labels: &[u8],
+        shards: &mut [Workspace],
+    ) -> loss::BatchStats {
+        use rayon::prelude::*;
+        let rows = x.rows();
+        let count = shards.len();
+        // With a thread per shard or fewer, each shard's products stay on its thread: a shard
+        // is as much work as a thread can take, and splitting further only adds fork-joins.
+        let alone = rayon::current_num_threads() <= count;
+        let stats: Vec<loss::BatchStats> = shards
+            .par_iter_mut()
+            .enumerate()
+            .map(|(s, ws)| {
+                let r = s * rows / count..(s + 1) * rows / count;
+                let run = move || self.gradients_into(x.rows_view(r.clone()), &labels[r], ws, rows);
+                if alone {
+                    ops::on_this_thread(run)
+                } else {
+                    run()
+                }
+            })
+            .collect();
+        let (first, others) = shards.split_first_mut().expect("at least one shard");
+        for other in others.iter() {
+            for (g, o) in first.grads.iter_mut().zip(&other.grads) {
+                for (g, o) in [(&mut g.weight, &o.weight), (&mut g.bias, &o.bias)] {
+                    for (g, o) in g.as_mut_slice().iter_mut().zip(o.as_slice()) {
+                        *g += o;
+                    }
+                }
+            }
+        }
+        stats
+            .iter()
+            .fold(loss::BatchStats::default(), |a, b| loss::BatchStats {
+                loss_sum: a.loss_sum + b.loss_sum,
+                correct: a.correct + b.correct,
+            })
+    }
+
+    /// The gradients of the rows of `x`, a shard of a batch of `batch_rows` rows: the loss is
+    /// averaged over the whole batch, so the shards' gradients add up to the batch's.
     #[track_caller]
     fn gradients_into(
         &self,
         x: MatrixView<'_>,
         labels: &[u8],
         ws: &mut Workspace,
+        batch_rows: usize,
     ) -> loss::BatchStats {
         let n = x.rows();
         self.forward_ws(x, ws);
@@ -358,7 +408,7 @@ impl ConvNet {
             ws.dlogits = Matrix::zeros(n, self.arch.classes);
         }
         let stats =
-            loss::softmax_cross_entropy_into(&ws.logits, labels, &mut ws.dlogits, labels.len());
+            loss::softmax_cross_entropy_into(&ws.logits, labels, &mut ws.dlogits, batch_rows);
         let head = self.params.len() - 1;
         let last = ws.acts.last().unwrap_or(&ws.input);
         self.params[head].backward_params_into(
@@ -534,6 +584,12 @@ pub enum Schedule {
     },
 }
 
+/// A training batch is split into this many shards of consecutive rows (when it has at least two
+/// rows per shard), each computed on a thread of its own: one fork-join per step instead of one
+/// per product, and the pooling, ReLUs and copies run in parallel too. A constant, so the
+/// gradients' sums are the same on any number of threads.
+const SHARDS: usize = 2;
+
 /// Everything that decides a convolutional training run besides the data and initial weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConvTrainConfig {
@@ -583,7 +639,7 @@ pub fn train_convnet(
     // A separate stream, so turning augmentation on does not change the visiting order.
     let mut aug_rng = init::rng(config.shuffle_seed ^ 0x5eed_a06d);
     let mut opt = Sgd::new(config.sgd);
-    let mut ws = Workspace::new(net);
+    let mut shards: Vec<Workspace> = (0..SHARDS).map(|_| Workspace::new(net)).collect();
     let mut x = Matrix::zeros(b, data.dim());
     let mut labels = Vec::with_capacity(b);
     let steps_per_epoch = n.div_ceil(b);
@@ -602,7 +658,8 @@ pub fn train_convnet(
             config.augment.apply(&mut x, shape, &mut aug_rng);
             labels.clear();
             labels.extend(idx.iter().map(|&i| data.label(i)));
-            let stats = net.gradients_into(x.view(), &labels, &mut ws);
+            let count = if idx.len() >= 2 * SHARDS { SHARDS } else { 1 };
+            let stats = net.sharded_gradients_into(x.view(), &labels, &mut shards[..count]);
             let lr = match config.schedule {
                 Schedule::Constant => config.sgd.lr,
                 Schedule::Linear { final_fraction } => {
@@ -614,7 +671,7 @@ pub fn train_convnet(
             loss_sum += stats.loss_sum;
             correct += stats.correct;
             opt.set_lr(lr);
-            opt.step(&mut net.params, &ws.grads);
+            opt.step(&mut net.params, &shards[0].grads);
             step += 1;
         }
         let report = train::finish_epoch(
@@ -776,7 +833,7 @@ mod tests {
     }
 
     #[test]
-    fn training_learns_and_is_bit_identical_on_one_thread_and_four() {
+    fn training_learns_and_is_bit_identical_on_one_two_and_four_threads() {
         let d = data(256, 1);
         let run = || {
             let mut net = ConvNet::new(small_arch(), Init::HeNormal, &mut init::rng(2)).unwrap();
@@ -804,15 +861,40 @@ mod tests {
             (bits, reports, splits() - before)
         };
         let (one, reports, one_splits) = on(1);
+        // Two threads: a shard per thread, its products on that thread.
+        let (two, _, _) = on(2);
+        // Four: the shards' products split across the spare threads too.
         let (four, _, four_splits) = on(4);
         assert_eq!(one_splits, 0);
         assert!(four_splits > 0, "no product took the parallel path");
+        assert_eq!(one, two);
         assert_eq!(one, four);
         assert!(
             reports.last().unwrap().accuracy > 0.9,
             "{:?}",
             reports.last()
         );
+    }
+
+    #[test]
+    fn shards_add_up_to_the_whole_batch() {
+        let d = data(37, 3);
+        let net = ConvNet::new(small_arch(), Init::HeNormal, &mut init::rng(4)).unwrap();
+        let mut x = Matrix::zeros(37, d.dim());
+        let idx: Vec<usize> = (0..37).collect();
+        d.fill(&idx, &mut x);
+        let labels: Vec<u8> = idx.iter().map(|&i| d.label(i)).collect();
+        let (loss, whole) = net.loss_and_gradients(x.view(), &labels);
+        let mut shards: Vec<Workspace> = (0..SHARDS).map(|_| Workspace::new(&net)).collect();
+        let stats = net.sharded_gradients_into(x.view(), &labels, &mut shards);
+        assert!((stats.loss_sum as f32 / 37.0 - loss).abs() < 1e-5);
+        for (a, b) in whole.iter().zip(&shards[0].grads) {
+            for (a, b) in [(&a.weight, &b.weight), (&a.bias, &b.bias)] {
+                for (a, b) in a.as_slice().iter().zip(b.as_slice()) {
+                    assert!((a - b).abs() <= 1e-5 * (1.0 + a.abs()), "{a} against {b}");
+                }
+            }
+        }
     }
 
     /// The network's loss in f64 by direct loops on planar maps, for the gradient check: conv,
