@@ -8,9 +8,11 @@
 //! against the filters held in registers; the weight gradient sums blocks of rows small enough
 //! to stay in cache, broadcasting the output gradients against runs of window values.
 //!
-//! As in `kernels`, each exists with AVX2 + FMA and in portable Rust, and every output value
-//! comes from the same sequence of operations whatever tile or thread computes it: one
-//! multiply-add per term (fused with AVX2), in the order of the summed index.
+//! As in `kernels`, each exists with AVX2 + FMA and in portable Rust, and here also with
+//! AVX-512, whose registers hold twice the lanes and which has twice the registers. Every
+//! output value comes from the same sequence of operations whatever tile, thread or vector
+//! width computes it: one multiply-add per term (fused with AVX2 and AVX-512), in the order of
+//! the summed index. So AVX2 and AVX-512 machines give the same bits.
 
 // Index loops mirror the register tiles they fill.
 #![allow(clippy::needless_range_loop)]
@@ -36,6 +38,18 @@ pub(crate) fn nt(a: &[f32], k: usize, bt: &[f32], n: usize, out: &mut [f32]) {
         n > 0 && n <= MAX_WIDTH && bt.len() == k * w && a.len() * n == out.len() * k,
         "narrow::nt: shapes"
     );
+    #[cfg(target_arch = "x86_64")]
+    if n > LANES && has_avx512() {
+        // SAFETY: the feature was detected; the assert pins the shapes.
+        unsafe {
+            if n <= x512::LANES {
+                x512::nt::<1>(a, k, bt, n, out)
+            } else {
+                x512::nt::<2>(a, k, bt, n, out)
+            }
+        }
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if crate::kernels::has_avx2_fma() {
         // SAFETY: the features were detected; the assert pins the shapes.
@@ -81,6 +95,12 @@ pub(crate) fn tn(d: &[f32], n: usize, x: &[f32], k: usize, cols: Range<usize>, o
     for r0 in (0..rows).step_by(ROW_BLOCK) {
         let block = r0..(r0 + ROW_BLOCK).min(rows);
         #[cfg(target_arch = "x86_64")]
+        if has_avx512() {
+            // SAFETY: the feature was detected; the assert pins the shapes.
+            unsafe { x512::tn(d, n, x, k, block, cols.clone(), out) };
+            continue;
+        }
+        #[cfg(target_arch = "x86_64")]
         if crate::kernels::has_avx2_fma() {
             // SAFETY: the features were detected; the assert pins the shapes.
             unsafe { x86::tn(d, n, x, k, block, cols.clone(), out) };
@@ -96,6 +116,12 @@ pub(crate) fn tn(d: &[f32], n: usize, x: &[f32], k: usize, cols: Range<usize>, o
             }
         }
     }
+}
+
+/// Whether this processor runs the AVX-512 versions (std caches the detection).
+#[cfg(target_arch = "x86_64")]
+fn has_avx512() -> bool {
+    is_x86_feature_detected!("avx512f")
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -326,6 +352,304 @@ mod x86 {
                 for v in 0..V {
                     _mm256_storeu_ps(op.add((j + q) * width + at + v * LANES), acc[q][v]);
                 }
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x512 {
+    use std::arch::x86_64::*;
+    use std::ops::Range;
+
+    /// Lanes in one AVX-512 register.
+    pub(super) const LANES: usize = 16;
+
+    /// The mask of a register's first `n` lanes (all of them from 16 on).
+    fn first(n: usize) -> __mmask16 {
+        if n >= LANES { !0 } else { (1u16 << n) - 1 }
+    }
+
+    /// # Safety
+    /// AVX-512F; shapes as `super::nt` asserts, with `16 (V - 1) < n <= 16 V`.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn nt<const V: usize>(
+        a: &[f32],
+        k: usize,
+        bt: &[f32],
+        n: usize,
+        out: &mut [f32],
+    ) {
+        let w = super::padded(n);
+        // The rows of `bt` are `w` long and the rows of `out` `n`: the last register of each
+        // is masked to them, and masked lanes are neither read nor written.
+        let (mut load, mut store) = ([0; V], [0; V]);
+        for v in 0..V {
+            load[v] = first(w.saturating_sub(v * LANES));
+            store[v] = first(n.saturating_sub(v * LANES));
+        }
+        let m = out.len() / n;
+        let mut i = 0;
+        // SAFETY: rows i..i+R < m of `a` and `out`, and k rows of `bt`, are in bounds.
+        unsafe {
+            // 12 or 16 accumulators: enough independent sums to cover the multiply-add's
+            // latency on two pipes, with the filters' registers well inside the 32.
+            if V == 1 {
+                while i + 12 <= m {
+                    nt_tile::<12, V>(a, k, bt, (n, w), out, i, (load, store));
+                    i += 12;
+                }
+            } else {
+                while i + 8 <= m {
+                    nt_tile::<8, V>(a, k, bt, (n, w), out, i, (load, store));
+                    i += 8;
+                }
+            }
+            while i < m {
+                nt_tile::<1, V>(a, k, bt, (n, w), out, i, (load, store));
+                i += 1;
+            }
+        }
+    }
+
+    /// Output rows `i..i + R`: `R x V` accumulators, `R` broadcasts and `V` loads per term.
+    #[inline(always)]
+    unsafe fn nt_tile<const R: usize, const V: usize>(
+        a: &[f32],
+        k: usize,
+        bt: &[f32],
+        (n, w): (usize, usize),
+        out: &mut [f32],
+        i: usize,
+        (load, store): ([__mmask16; V], [__mmask16; V]),
+    ) {
+        // SAFETY: the caller's bounds; masked lanes stay untouched.
+        unsafe {
+            let (ap, bp, op) = (a.as_ptr().add(i * k), bt.as_ptr(), out.as_mut_ptr());
+            let mut acc = [[_mm512_setzero_ps(); V]; R];
+            for p in 0..k {
+                let mut b = [_mm512_setzero_ps(); V];
+                for v in 0..V {
+                    b[v] = _mm512_maskz_loadu_ps(load[v], bp.add(p * w + v * LANES));
+                }
+                for r in 0..R {
+                    let x = _mm512_set1_ps(*ap.add(r * k + p));
+                    for v in 0..V {
+                        acc[r][v] = _mm512_fmadd_ps(x, b[v], acc[r][v]);
+                    }
+                }
+            }
+            for r in 0..R {
+                for v in 0..V {
+                    _mm512_mask_storeu_ps(op.add((i + r) * n + v * LANES), store[v], acc[r][v]);
+                }
+            }
+        }
+    }
+
+    /// Outputs summed per tile of the weight gradient: 8 x 3 accumulators, 3 window values
+    /// and a broadcast fit the 32 registers.
+    const OUTPUTS: usize = 8;
+
+    /// Adds rows `rows` of `dᵀ · x[:, cols]` onto `out` (`n x cols.len()`).
+    ///
+    /// # Safety
+    /// AVX-512F; shapes as `super::tn` asserts.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn tn(
+        d: &[f32],
+        n: usize,
+        x: &[f32],
+        k: usize,
+        rows: Range<usize>,
+        cols: Range<usize>,
+        out: &mut [f32],
+    ) {
+        let width = cols.len();
+        let mut c = cols.start;
+        // SAFETY: columns c.. of rows `rows` up to cols.end, and outputs j..j + 8 <= n, are in
+        // bounds by the caller's assert; the mask keeps the last register inside cols.end.
+        unsafe {
+            while c + 3 * LANES <= cols.end {
+                for j in (0..n).step_by(OUTPUTS) {
+                    let at = (c, c - cols.start, width);
+                    tn_tile::<3>(d, n, x, k, rows.clone(), j, at, out, !0);
+                }
+                c += 3 * LANES;
+            }
+            // One register at a time; the last one masked to the columns left, which depend
+            // on `k` and the column split only, so each value gets the same operations.
+            while c < cols.end {
+                let mask = first(cols.end - c);
+                for j in (0..n).step_by(OUTPUTS) {
+                    let at = (c, c - cols.start, width);
+                    tn_tile::<1>(d, n, x, k, rows.clone(), j, at, out, mask);
+                }
+                c += LANES;
+            }
+        }
+    }
+
+    /// Outputs `j..j + 8` (fewer at the end) by the `16 V` columns from `c` (the last register
+    /// masked by `last`), at column `at` of rows `width` long in `out`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tn_tile<const V: usize>(
+        d: &[f32],
+        n: usize,
+        x: &[f32],
+        k: usize,
+        rows: Range<usize>,
+        j: usize,
+        (c, at, width): (usize, usize, usize),
+        out: &mut [f32],
+        last: __mmask16,
+    ) {
+        let rj = (n - j).min(OUTPUTS);
+        let mut mask = [!0; V];
+        mask[V - 1] = last;
+        // SAFETY: the caller's bounds; masked lanes are neither read nor written.
+        unsafe {
+            let op = out.as_mut_ptr();
+            let mut acc = [[_mm512_setzero_ps(); V]; OUTPUTS];
+            for q in 0..rj {
+                for v in 0..V {
+                    let o = op.add((j + q) * width + at + v * LANES);
+                    acc[q][v] = _mm512_maskz_loadu_ps(mask[v], o);
+                }
+            }
+            for r in rows {
+                let mut xv = [_mm512_setzero_ps(); V];
+                for v in 0..V {
+                    xv[v] = _mm512_maskz_loadu_ps(mask[v], x.as_ptr().add(r * k + c + v * LANES));
+                }
+                for q in 0..OUTPUTS {
+                    if q < rj {
+                        let dq = _mm512_set1_ps(*d.as_ptr().add(r * n + j + q));
+                        for v in 0..V {
+                            acc[q][v] = _mm512_fmadd_ps(dq, xv[v], acc[q][v]);
+                        }
+                    }
+                }
+            }
+            for q in 0..rj {
+                for v in 0..V {
+                    let o = op.add((j + q) * width + at + v * LANES);
+                    _mm512_mask_storeu_ps(o, mask[v], acc[q][v]);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn values(len: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(2_654_435_761) | 1;
+        (0..len)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                (s % 2001) as f32 / 1000.0 - 1.0
+            })
+            .collect()
+    }
+
+    /// `b` (`k x n`) as `nt` takes it: rows padded with zeros to whole AVX registers.
+    fn padded_rows(b: &[f32], k: usize, n: usize) -> Vec<f32> {
+        let w = padded(n);
+        let mut bt = vec![0.0; k * w];
+        for p in 0..k {
+            bt[p * w..p * w + n].copy_from_slice(&b[p * n..(p + 1) * n]);
+        }
+        bt
+    }
+
+    fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    fn close(got: &[f32], want: &[f64], terms: usize) -> bool {
+        got.iter()
+            .zip(want)
+            .all(|(&g, &w)| (g as f64 - w).abs() <= 1e-6 * terms as f64 * (1.0 + w.abs()))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// The forward kernel: right against f64 sums, and where both vector widths run, the
+        /// AVX-512 and AVX2 versions give the same bits.
+        #[test]
+        fn forward_is_right_and_the_same_bits_at_both_widths(
+            m in 1usize..60, k in 1usize..90, n in 1usize..=MAX_WIDTH, seed: u32,
+        ) {
+            let (a, b) = (values(m * k, seed), values(k * n, seed ^ 7));
+            let bt = padded_rows(&b, k, n);
+            let mut out = vec![f32::NAN; m * n];
+            nt(&a, k, &bt, n, &mut out);
+            let want: Vec<f64> = (0..m * n)
+                .map(|o| (0..k).map(|p| a[o / n * k + p] as f64 * b[p * n + o % n] as f64).sum())
+                .collect();
+            prop_assert!(close(&out, &want, k));
+            #[cfg(target_arch = "x86_64")]
+            if has_avx512() && crate::kernels::has_avx2_fma() && n > LANES {
+                let mut narrow = vec![f32::NAN; m * n];
+                // SAFETY: both feature sets were detected; the shapes are those `nt` checked.
+                unsafe {
+                    if n <= 2 * LANES {
+                        x86::nt::<2>(&a, k, &bt, n, &mut narrow)
+                    } else {
+                        x86::nt::<3>(&a, k, &bt, n, &mut narrow)
+                    }
+                }
+                let mut wide = vec![f32::NAN; m * n];
+                unsafe {
+                    if n <= x512::LANES {
+                        x512::nt::<1>(&a, k, &bt, n, &mut wide)
+                    } else {
+                        x512::nt::<2>(&a, k, &bt, n, &mut wide)
+                    }
+                }
+                prop_assert_eq!(bits(&narrow), bits(&wide));
+            }
+        }
+
+        /// The weight-gradient kernel over a column range, both widths likewise; the columns
+        /// reach past three AVX-512 registers so every tile and mask is taken.
+        #[test]
+        fn weight_gradient_is_right_and_the_same_bits_at_both_widths(
+            rows in 1usize..300, k in 1usize..120, n in 1usize..=MAX_WIDTH,
+            from in 0usize..30, seed: u32,
+        ) {
+            let (d, x) = (values(rows * n, seed), values(rows * k, seed ^ 3));
+            let cols = from.min(k - 1)..k;
+            let width = cols.len();
+            let mut out = vec![f32::NAN; n * width];
+            tn(&d, n, &x, k, cols.clone(), &mut out);
+            let want: Vec<f64> = (0..n * width)
+                .map(|o| {
+                    let (j, c) = (o / width, cols.start + o % width);
+                    (0..rows).map(|r| d[r * n + j] as f64 * x[r * k + c] as f64).sum()
+                })
+                .collect();
+            prop_assert!(close(&out, &want, rows));
+            #[cfg(target_arch = "x86_64")]
+            if has_avx512() && crate::kernels::has_avx2_fma() {
+                let mut narrow = vec![0.0; n * width];
+                let mut wide = vec![0.0; n * width];
+                // Row blocks only split where the sums stop and resume: one call for all rows
+                // gives the same bits. SAFETY: both feature sets were detected.
+                unsafe {
+                    x86::tn(&d, n, &x, k, 0..rows, cols.clone(), &mut narrow);
+                    x512::tn(&d, n, &x, k, 0..rows, cols.clone(), &mut wide);
+                }
+                prop_assert_eq!(bits(&narrow), bits(&wide));
+                prop_assert_eq!(bits(&out), bits(&wide));
             }
         }
     }
