@@ -608,6 +608,7 @@ mod tests {
                     }
                 }
                 let mut wide = vec![f32::NAN; m * n];
+                // SAFETY: as above.
                 unsafe {
                     if n <= x512::LANES {
                         x512::nt::<1>(&a, k, &bt, n, &mut wide)
