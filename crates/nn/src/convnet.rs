@@ -365,7 +365,7 @@ impl ConvNet {
             .par_iter_mut()
             .enumerate()
             .map(|(s, ws)| {
-                let r = s * rows / count..(s + 1) * rows / count;
+                let r = train::shard_range(s, count, rows);
                 let run = move || self.gradients_into(x.rows_view(r.clone()), &labels[r], ws, rows);
                 if alone {
                     ops::on_this_thread(run)
@@ -376,13 +376,7 @@ impl ConvNet {
             .collect();
         let (first, others) = shards.split_first_mut().expect("at least one shard");
         for other in others.iter() {
-            for (g, o) in first.grads.iter_mut().zip(&other.grads) {
-                for (g, o) in [(&mut g.weight, &o.weight), (&mut g.bias, &o.bias)] {
-                    for (g, o) in g.as_mut_slice().iter_mut().zip(o.as_slice()) {
-                        *g += o;
-                    }
-                }
-            }
+            train::add_gradients(&mut first.grads, &other.grads);
         }
         stats
             .iter()

@@ -285,8 +285,19 @@ fn shards_for(arch: &crate::Architecture, rows: usize) -> usize {
 }
 
 /// Rows `s` of `shards` equal parts of `rows`.
-fn shard_range(s: usize, shards: usize, rows: usize) -> std::ops::Range<usize> {
+pub(crate) fn shard_range(s: usize, shards: usize, rows: usize) -> std::ops::Range<usize> {
     s * rows / shards..(s + 1) * rows / shards
+}
+
+/// Adds a shard's gradients onto another's, layer by layer.
+pub(crate) fn add_gradients(into: &mut [crate::mlp::Linear], from: &[crate::mlp::Linear]) {
+    for (g, o) in into.iter_mut().zip(from) {
+        for (g, o) in [(&mut g.weight, &o.weight), (&mut g.bias, &o.bias)] {
+            for (g, o) in g.as_mut_slice().iter_mut().zip(o.as_slice()) {
+                *g += o;
+            }
+        }
+    }
 }
 
 thread_local! {
@@ -388,13 +399,7 @@ impl<'d> Epoch<'_, 'd> {
                 let other = other.lock().unwrap();
                 stats.loss_sum += other.stats.loss_sum;
                 stats.correct += other.stats.correct;
-                for (g, o) in first.ws.grads.iter_mut().zip(&other.ws.grads) {
-                    for (g, o) in [(&mut g.weight, &o.weight), (&mut g.bias, &o.bias)] {
-                        for (g, o) in g.as_mut_slice().iter_mut().zip(o.as_slice()) {
-                            *g += o;
-                        }
-                    }
-                }
+                add_gradients(&mut first.ws.grads, &other.ws.grads);
             }
             check_batch(&stats, idx.len(), self.epoch, index, self.lr)?;
             loss_sum += stats.loss_sum;
