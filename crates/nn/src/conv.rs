@@ -244,11 +244,93 @@ impl Conv2d {
         self.filters_in_pytorch_order(&dw, dweight);
         ops::sum_rows_into(dy, dbias.as_mut_slice());
         if let Some(dx) = dx {
-            resize(dcols, dy.rows(), self.patch_len());
-            let w = self.filters_in_window_order(weight);
-            ops::gemm(dy, Trans::No, w.view(), Trans::No, dcols);
-            col2im(self, dcols, dx);
+            if !self.input_gradient_direct(dy, weight, dcols, dx) {
+                resize(dcols, dy.rows(), self.patch_len());
+                let w = self.filters_in_window_order(weight);
+                ops::gemm(dy, Trans::No, w.view(), Trans::No, dcols);
+                col2im(self, dcols, dx);
+            }
         }
+    }
+
+    /// The input gradient of a stride-1 layer computed as a convolution of its own, without
+    /// window rows: `dy` zero-padded by `k - 1 - pad` on each side (into `padded`), its windows
+    /// read in place by [`ops::gemm_rows_nt`] against the filters flipped in both directions,
+    /// channels and filters swapped. Returns false, touching nothing, for a layer it does not
+    /// cover: a stride above 1, padding of a kernel's side or more, or more input channels
+    /// than the narrow kernels' outputs.
+    fn input_gradient_direct(
+        &self,
+        dy: MatrixView<'_>,
+        weight: &Matrix,
+        padded: &mut Matrix,
+        dx: &mut Matrix,
+    ) -> bool {
+        let (i, o, s) = (self.input, self.output, self.spec);
+        let (k, ch, f) = (s.kernel, i.channels, s.filters);
+        if s.stride != 1 || s.pad >= k || weight.shape() != (f, self.patch_len()) {
+            return false;
+        }
+        // b[c][(ky, kx, f)] = w[f][c][k-1-ky][k-1-kx]: the transposed convolution's filters.
+        let mut b = Matrix::zeros(ch, k * k * f);
+        for fi in 0..f {
+            let w = weight.row(fi);
+            for c in 0..ch {
+                let row = b.row_mut(c);
+                for ky in 0..k {
+                    for kx in 0..k {
+                        row[(ky * k + kx) * f + fi] = w[(c * k + (k - 1 - ky)) * k + (k - 1 - kx)];
+                    }
+                }
+            }
+        }
+        let Some(filters) = ops::NarrowFilters::new(b.view()) else {
+            return false;
+        };
+        let out_plane = o.height * o.width;
+        assert!(
+            dy.cols() == f && out_plane > 0 && dy.rows().is_multiple_of(out_plane),
+            "Conv2d::backward_into: dy is {}x{}, expected N*{out_plane} x {f}",
+            dy.rows(),
+            dy.cols()
+        );
+        let n = dy.rows() / out_plane;
+        let q = k - 1 - s.pad;
+        let (hp, wp) = (o.height + 2 * q, o.width + 2 * q);
+        debug_assert_eq!((hp - k + 1, wp - k + 1), (i.height, i.width));
+        resize(padded, n * hp * wp, f);
+        let src = dy.as_slice();
+        padded
+            .as_mut_slice()
+            .par_chunks_mut(hp * wp * f)
+            .zip(src.par_chunks(out_plane * f))
+            .for_each(|(dst, src)| {
+                dst[..q * wp * f].fill(0.0);
+                dst[(q + o.height) * wp * f..].fill(0.0);
+                for (y, from) in src.chunks_exact(o.width * f).enumerate() {
+                    let row = &mut dst[(q + y) * wp * f..(q + y + 1) * wp * f];
+                    row[..q * f].fill(0.0);
+                    row[q * f..(q + o.width) * f].copy_from_slice(from);
+                    row[(q + o.width) * f..].fill(0.0);
+                }
+            });
+        let layout = ops::RowLayout {
+            step: f,
+            runs: k,
+            run_step: wp * f,
+            run_len: k * f,
+        };
+        resize(dx, n * i.height * i.width, ch);
+        let row_len = i.width * ch;
+        dx.as_mut_slice()
+            .par_chunks_mut(i.height * row_len)
+            .zip(padded.as_slice().par_chunks(hp * wp * f))
+            .for_each(|(dst, pad)| {
+                for (y, out) in dst.chunks_exact_mut(row_len).enumerate() {
+                    ops::gemm_rows_nt(&pad[y * wp * f..], layout, &filters, out);
+                }
+            });
+        true
     }
 
     /// Calls `f(pytorch, window)` for every value of a filter: its index in PyTorch's order

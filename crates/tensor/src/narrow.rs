@@ -30,12 +30,73 @@ pub(crate) fn padded(n: usize) -> usize {
     n.div_ceil(LANES) * LANES
 }
 
+/// Where the rows of a tall operand lie in the slice a product reads them from: row `i` is
+/// `runs` runs of `run_len` values, run `s` starting at `i·step + s·run_step`. A plain matrix
+/// is one run per row; the windows of a padded image, read in place, are one run per kernel
+/// row, and consecutive windows overlap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowLayout {
+    /// From one row's start to the next.
+    pub step: usize,
+    /// Runs per row.
+    pub runs: usize,
+    /// From one run's start to the next within a row.
+    pub run_step: usize,
+    /// Values per run.
+    pub run_len: usize,
+}
+
+impl RowLayout {
+    /// The rows of a plain matrix `k` wide.
+    pub fn dense(k: usize) -> RowLayout {
+        RowLayout {
+            step: k,
+            runs: 1,
+            run_step: 0,
+            run_len: k,
+        }
+    }
+
+    /// Values per row: the length of the sums.
+    pub fn k(&self) -> usize {
+        self.runs * self.run_len
+    }
+
+    /// How long a slice holding `m` rows must be (0 for none; saturating, so an impossible
+    /// layout is simply too long for any slice).
+    pub fn extent(&self, m: usize) -> usize {
+        if m == 0 || self.runs == 0 {
+            return 0;
+        }
+        (m - 1)
+            .saturating_mul(self.step)
+            .saturating_add((self.runs - 1).saturating_mul(self.run_step))
+            .saturating_add(self.run_len)
+    }
+}
+
 /// `out (m x n) = a (m x k) · b`, where `bt` holds `b` as `k` rows of `padded(n)` values (zero
 /// past `n`). `out` holds whole rows.
 pub(crate) fn nt(a: &[f32], k: usize, bt: &[f32], n: usize, out: &mut [f32]) {
+    assert!(n > 0 && a.len() * n == out.len() * k, "narrow::nt: shapes");
+    let m = out.len() / n;
+    if m > 0 && k > 0 {
+        nt_rows(a, RowLayout::dense(k), bt, n, out);
+    }
+}
+
+/// As [`nt`], with the `out.len() / n` rows of `a` laid out as `rows` says.
+pub(crate) fn nt_rows(a: &[f32], rows: RowLayout, bt: &[f32], n: usize, out: &mut [f32]) {
     let w = padded(n);
+    let k = rows.k();
     assert!(
-        n > 0 && n <= MAX_WIDTH && bt.len() == k * w && a.len() * n == out.len() * k,
+        n > 0
+            && n <= MAX_WIDTH
+            && k > 0
+            && rows.run_len > 0
+            && bt.len() == k * w
+            && out.len().is_multiple_of(n)
+            && a.len() >= rows.extent(out.len() / n),
         "narrow::nt: shapes"
     );
     #[cfg(target_arch = "x86_64")]
@@ -43,9 +104,9 @@ pub(crate) fn nt(a: &[f32], k: usize, bt: &[f32], n: usize, out: &mut [f32]) {
         // SAFETY: the feature was detected; the assert pins the shapes.
         unsafe {
             if n <= x512::LANES {
-                x512::nt::<1>(a, k, bt, n, out)
+                x512::nt::<1>(a, rows, bt, n, out)
             } else {
-                x512::nt::<2>(a, k, bt, n, out)
+                x512::nt::<2>(a, rows, bt, n, out)
             }
         }
         return;
@@ -55,9 +116,9 @@ pub(crate) fn nt(a: &[f32], k: usize, bt: &[f32], n: usize, out: &mut [f32]) {
         // SAFETY: the features were detected; the assert pins the shapes.
         unsafe {
             match w / LANES {
-                1 => x86::nt::<1>(a, k, bt, n, out),
-                2 => x86::nt::<2>(a, k, bt, n, out),
-                _ => x86::nt::<3>(a, k, bt, n, out),
+                1 => x86::nt::<1>(a, rows, bt, n, out),
+                2 => x86::nt::<2>(a, rows, bt, n, out),
+                _ => x86::nt::<3>(a, rows, bt, n, out),
             }
         }
         return;
@@ -65,10 +126,13 @@ pub(crate) fn nt(a: &[f32], k: usize, bt: &[f32], n: usize, out: &mut [f32]) {
     let m = out.len() / n;
     for i in 0..m {
         let mut acc = [0.0f32; MAX_WIDTH];
-        for p in 0..k {
-            let x = a[i * k + p];
-            for j in 0..n {
-                acc[j] += x * bt[p * w + j];
+        for s in 0..rows.runs {
+            let run = &a[i * rows.step + s * rows.run_step..][..rows.run_len];
+            for (q, &x) in run.iter().enumerate() {
+                let b = &bt[(s * rows.run_len + q) * w..][..n];
+                for j in 0..n {
+                    acc[j] += x * b[j];
+                }
             }
         }
         out[i * n..(i + 1) * n].copy_from_slice(&acc[..n]);
@@ -129,14 +193,14 @@ mod x86 {
     use std::arch::x86_64::*;
     use std::ops::Range;
 
-    use super::LANES;
+    use super::{LANES, RowLayout};
 
     /// # Safety
-    /// AVX2 + FMA; shapes as `super::nt` asserts, with `V` registers per row of `bt`.
+    /// AVX2 + FMA; shapes as `super::nt_rows` asserts, with `V` registers per row of `bt`.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn nt<const V: usize>(
         a: &[f32],
-        k: usize,
+        rows: RowLayout,
         bt: &[f32],
         n: usize,
         out: &mut [f32],
@@ -149,7 +213,7 @@ mod x86 {
             // values and a broadcast stay clear of the 16 registers' limit.
             if V == 3 {
                 while i + 3 <= m {
-                    nt_tile::<3, V>(a, k, bt, n, out, i);
+                    nt_tile::<3, V>(a, rows, bt, n, out, i);
                     i += 3;
                 }
             }
@@ -157,16 +221,22 @@ mod x86 {
             // cover the multiply-add's latency.
             if V == 1 {
                 while i + 8 <= m {
-                    nt_tile::<8, V>(a, k, bt, n, out, i);
+                    nt_tile::<8, V>(a, rows, bt, n, out, i);
                     i += 8;
                 }
             }
+            // Smaller tiles for what is left (an image row of windows is often not a whole
+            // number of tiles); each output gets the same operations whichever tile holds it.
             while i + 4 <= m {
-                nt_tile::<4, V>(a, k, bt, n, out, i);
+                nt_tile::<4, V>(a, rows, bt, n, out, i);
                 i += 4;
             }
+            while i + 2 <= m {
+                nt_tile::<2, V>(a, rows, bt, n, out, i);
+                i += 2;
+            }
             while i < m {
-                nt_tile::<1, V>(a, k, bt, n, out, i);
+                nt_tile::<1, V>(a, rows, bt, n, out, i);
                 i += 1;
             }
         }
@@ -176,7 +246,7 @@ mod x86 {
     #[inline(always)]
     unsafe fn nt_tile<const R: usize, const V: usize>(
         a: &[f32],
-        k: usize,
+        rows: RowLayout,
         bt: &[f32],
         n: usize,
         out: &mut [f32],
@@ -185,18 +255,21 @@ mod x86 {
         let w = V * LANES;
         // SAFETY: the caller's bounds.
         unsafe {
-            let (ap, bp) = (a.as_ptr().add(i * k), bt.as_ptr());
+            let (ap, bp) = (a.as_ptr().add(i * rows.step), bt.as_ptr());
             let mut acc = [[_mm256_setzero_ps(); V]; R];
-            for p in 0..k {
-                // Loops, not closures: a closure would not inherit the target features.
-                let mut b = [_mm256_setzero_ps(); V];
-                for v in 0..V {
-                    b[v] = _mm256_loadu_ps(bp.add(p * w + v * LANES));
-                }
-                for r in 0..R {
-                    let x = _mm256_broadcast_ss(&*ap.add(r * k + p));
+            for s in 0..rows.runs {
+                let (rp, bs) = (ap.add(s * rows.run_step), bp.add(s * rows.run_len * w));
+                for p in 0..rows.run_len {
+                    // Loops, not closures: a closure would not inherit the target features.
+                    let mut b = [_mm256_setzero_ps(); V];
                     for v in 0..V {
-                        acc[r][v] = _mm256_fmadd_ps(x, b[v], acc[r][v]);
+                        b[v] = _mm256_loadu_ps(bs.add(p * w + v * LANES));
+                    }
+                    for r in 0..R {
+                        let x = _mm256_broadcast_ss(&*rp.add(r * rows.step + p));
+                        for v in 0..V {
+                            acc[r][v] = _mm256_fmadd_ps(x, b[v], acc[r][v]);
+                        }
                     }
                 }
             }
@@ -362,6 +435,8 @@ mod x512 {
     use std::arch::x86_64::*;
     use std::ops::Range;
 
+    use super::RowLayout;
+
     /// Lanes in one AVX-512 register.
     pub(super) const LANES: usize = 16;
 
@@ -371,11 +446,11 @@ mod x512 {
     }
 
     /// # Safety
-    /// AVX-512F; shapes as `super::nt` asserts, with `16 (V - 1) < n <= 16 V`.
+    /// AVX-512F; shapes as `super::nt_rows` asserts, with `16 (V - 1) < n <= 16 V`.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn nt<const V: usize>(
         a: &[f32],
-        k: usize,
+        rows: RowLayout,
         bt: &[f32],
         n: usize,
         out: &mut [f32],
@@ -388,6 +463,7 @@ mod x512 {
             load[v] = first(w.saturating_sub(v * LANES));
             store[v] = first(n.saturating_sub(v * LANES));
         }
+        let masks = (load, store);
         let m = out.len() / n;
         let mut i = 0;
         // SAFETY: rows i..i+R < m of `a` and `out`, and k rows of `bt`, are in bounds.
@@ -396,17 +472,25 @@ mod x512 {
             // latency on two pipes, with the filters' registers well inside the 32.
             if V == 1 {
                 while i + 12 <= m {
-                    nt_tile::<12, V>(a, k, bt, (n, w), out, i, (load, store));
+                    nt_tile::<12, V>(a, rows, bt, (n, w), out, i, masks);
                     i += 12;
                 }
-            } else {
-                while i + 8 <= m {
-                    nt_tile::<8, V>(a, k, bt, (n, w), out, i, (load, store));
-                    i += 8;
-                }
+            }
+            while i + 8 <= m {
+                nt_tile::<8, V>(a, rows, bt, (n, w), out, i, masks);
+                i += 8;
+            }
+            // Smaller tiles for what is left, as in the AVX2 version.
+            while i + 4 <= m {
+                nt_tile::<4, V>(a, rows, bt, (n, w), out, i, masks);
+                i += 4;
+            }
+            while i + 2 <= m {
+                nt_tile::<2, V>(a, rows, bt, (n, w), out, i, masks);
+                i += 2;
             }
             while i < m {
-                nt_tile::<1, V>(a, k, bt, (n, w), out, i, (load, store));
+                nt_tile::<1, V>(a, rows, bt, (n, w), out, i, masks);
                 i += 1;
             }
         }
@@ -416,7 +500,7 @@ mod x512 {
     #[inline(always)]
     unsafe fn nt_tile<const R: usize, const V: usize>(
         a: &[f32],
-        k: usize,
+        rows: RowLayout,
         bt: &[f32],
         (n, w): (usize, usize),
         out: &mut [f32],
@@ -425,17 +509,20 @@ mod x512 {
     ) {
         // SAFETY: the caller's bounds; masked lanes stay untouched.
         unsafe {
-            let (ap, bp, op) = (a.as_ptr().add(i * k), bt.as_ptr(), out.as_mut_ptr());
+            let (ap, bp, op) = (a.as_ptr().add(i * rows.step), bt.as_ptr(), out.as_mut_ptr());
             let mut acc = [[_mm512_setzero_ps(); V]; R];
-            for p in 0..k {
-                let mut b = [_mm512_setzero_ps(); V];
-                for v in 0..V {
-                    b[v] = _mm512_maskz_loadu_ps(load[v], bp.add(p * w + v * LANES));
-                }
-                for r in 0..R {
-                    let x = _mm512_set1_ps(*ap.add(r * k + p));
+            for s in 0..rows.runs {
+                let (rp, bs) = (ap.add(s * rows.run_step), bp.add(s * rows.run_len * w));
+                for p in 0..rows.run_len {
+                    let mut b = [_mm512_setzero_ps(); V];
                     for v in 0..V {
-                        acc[r][v] = _mm512_fmadd_ps(x, b[v], acc[r][v]);
+                        b[v] = _mm512_maskz_loadu_ps(load[v], bs.add(p * w + v * LANES));
+                    }
+                    for r in 0..R {
+                        let x = _mm512_set1_ps(*rp.add(r * rows.step + p));
+                        for v in 0..V {
+                            acc[r][v] = _mm512_fmadd_ps(x, b[v], acc[r][v]);
+                        }
                     }
                 }
             }
@@ -602,18 +689,18 @@ mod tests {
                 // SAFETY: both feature sets were detected; the shapes are those `nt` checked.
                 unsafe {
                     if n <= 2 * LANES {
-                        x86::nt::<2>(&a, k, &bt, n, &mut narrow)
+                        x86::nt::<2>(&a, RowLayout::dense(k), &bt, n, &mut narrow)
                     } else {
-                        x86::nt::<3>(&a, k, &bt, n, &mut narrow)
+                        x86::nt::<3>(&a, RowLayout::dense(k), &bt, n, &mut narrow)
                     }
                 }
                 let mut wide = vec![f32::NAN; m * n];
                 // SAFETY: as above.
                 unsafe {
                     if n <= x512::LANES {
-                        x512::nt::<1>(&a, k, &bt, n, &mut wide)
+                        x512::nt::<1>(&a, RowLayout::dense(k), &bt, n, &mut wide)
                     } else {
-                        x512::nt::<2>(&a, k, &bt, n, &mut wide)
+                        x512::nt::<2>(&a, RowLayout::dense(k), &bt, n, &mut wide)
                     }
                 }
                 prop_assert_eq!(bits(&narrow), bits(&wide));

@@ -13,6 +13,8 @@ use rayon::prelude::*;
 use crate::{Matrix, MatrixView};
 use crate::{kernels, narrow};
 
+pub use crate::narrow::RowLayout;
+
 /// Whether an operand of [`gemm`] is used as stored or transposed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trans {
@@ -134,17 +136,79 @@ pub fn gemm(a: MatrixView<'_>, ta: Trans, b: MatrixView<'_>, tb: Trans, out: &mu
 /// `a · bᵀ` for a tall `a` and a narrow output: `b` transposed once, rows split across threads.
 fn nt_narrow(a: MatrixView<'_>, b: MatrixView<'_>, out: &mut Matrix) {
     let (m, k, n) = (a.rows(), a.cols(), b.rows());
-    let w = narrow::padded(n);
-    let mut bt = vec![0.0f32; k * w];
-    for (j, row) in b.as_slice().chunks_exact(k).enumerate() {
-        for (p, &v) in row.iter().enumerate() {
-            bt[p * w + j] = v;
-        }
-    }
+    let filters = NarrowFilters::new(b).expect("gemm takes this arm for narrow outputs only");
     let a = a.as_slice();
     row_blocks(m, n, blocks(m * n * k, m), out.as_mut_slice(), |rows, o| {
-        narrow::nt(&a[rows.start * k..rows.end * k], k, &bt, n, o)
+        narrow::nt(&a[rows.start * k..rows.end * k], k, &filters.bt, n, o)
     });
+}
+
+/// The right operand of a product into a narrow output, `b` of [`gemm_rows_nt`]: at most
+/// [`NarrowFilters::MAX_ROWS`] rows (a convolution's filters), rearranged once for many
+/// products.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NarrowFilters {
+    /// `b` transposed: `k` rows of `n` values, each padded with zeros to whole registers.
+    bt: Vec<f32>,
+    n: usize,
+    k: usize,
+}
+
+impl NarrowFilters {
+    /// The most rows (output columns) the narrow kernels take.
+    pub const MAX_ROWS: usize = narrow::MAX_WIDTH;
+
+    /// `b` (`n x k`) rearranged; `None` when it has no rows, no columns or more than
+    /// [`NarrowFilters::MAX_ROWS`] rows.
+    pub fn new(b: MatrixView<'_>) -> Option<NarrowFilters> {
+        let (n, k) = (b.rows(), b.cols());
+        if n == 0 || k == 0 || n > Self::MAX_ROWS {
+            return None;
+        }
+        let w = narrow::padded(n);
+        let mut bt = vec![0.0f32; k * w];
+        for (j, row) in b.as_slice().chunks_exact(k).enumerate() {
+            for (p, &v) in row.iter().enumerate() {
+                bt[p * w + j] = v;
+            }
+        }
+        Some(NarrowFilters { bt, n, k })
+    }
+
+    /// Rows of `b`: values per output row.
+    pub fn rows(&self) -> usize {
+        self.n
+    }
+
+    /// Columns of `b`: terms per output value.
+    pub fn cols(&self) -> usize {
+        self.k
+    }
+}
+
+/// `out = A · bᵀ` on this thread, where the `out.len() / b.rows()` rows of `A` are read in
+/// place from `a` as `layout` lays them out: for a convolution, the windows of a padded image
+/// without copying them out first (im2col). Each value is a fused multiply-add per term in
+/// the order of the terms, whichever tile computes it.
+///
+/// # Panics
+/// If `layout` does not give rows of `b.cols()` values, `out` does not hold whole rows, or
+/// `a` is too short for them.
+#[track_caller]
+pub fn gemm_rows_nt(a: &[f32], layout: RowLayout, b: &NarrowFilters, out: &mut [f32]) {
+    let m = out.len() / b.n;
+    assert!(
+        layout.k() == b.k && out.len() == m * b.n && a.len() >= layout.extent(m),
+        "gemm_rows_nt: {m} rows of {} values from {} values, b is {}x{}, out holds {}",
+        layout.k(),
+        a.len(),
+        b.n,
+        b.k,
+        out.len()
+    );
+    if m > 0 {
+        narrow::nt_rows(a, layout, &b.bt, b.n, out);
+    }
 }
 
 /// `aᵀ · b` summed over many rows into a narrow output (`a.cols()` rows), columns of `b` split
