@@ -195,13 +195,21 @@ impl Conv2d {
         self.input.channels * self.spec.kernel * self.spec.kernel
     }
 
-    /// `out = im2col(x) · weightᵀ + bias`, keeping the window rows in `cols` for the backward
-    /// pass.
+    /// Whether the passes read the windows in place from a zero-padded copy of the input
+    /// instead of copying them out into window rows ([`im2col`]): whenever the filters fit
+    /// the narrow kernels' outputs, which both chapter networks' do.
+    fn in_place(&self) -> bool {
+        self.spec.filters <= ops::NarrowFilters::MAX_ROWS
+    }
+
+    /// `out = windows(x) · weightᵀ + bias`, keeping in `cols` what the backward pass reads
+    /// the windows from: the input zero-padded (`N·(H+2p)·(W+2p) x C`), or, for more filters
+    /// than the narrow kernels take, the window rows of [`im2col`].
     ///
     /// # Shapes
     /// `x` is `N·H·W x C` (NHWC), `weight` is `F x C·k·k` (each filter ordered channel, kernel
-    /// row, kernel column, as PyTorch orders it), `bias` `1 x F`; `cols` becomes
-    /// `N·OH·OW x C·k·k` (in [`im2col`]'s order) and `out` `N·OH·OW x F` (both resized).
+    /// row, kernel column, as PyTorch orders it), `bias` `1 x F`; `out` becomes
+    /// `N·OH·OW x F` (resized, as `cols` is).
     ///
     /// # Panics
     /// If the shapes disagree with the layer.
@@ -214,16 +222,53 @@ impl Conv2d {
         cols: &mut Matrix,
         out: &mut Matrix,
     ) {
-        im2col(self, x, cols);
-        resize(out, cols.rows(), self.spec.filters);
         let w = self.filters_in_window_order(weight);
-        ops::gemm(cols.view(), Trans::No, w.view(), Trans::Yes, out);
-        ops::add_row_broadcast(out, bias.as_slice());
+        if !self.in_place() {
+            im2col(self, x, cols);
+            resize(out, cols.rows(), self.spec.filters);
+            ops::gemm(cols.view(), Trans::No, w.view(), Trans::Yes, out);
+            ops::add_row_broadcast(out, bias.as_slice());
+            return;
+        }
+        let (i, o, s) = (self.input, self.output, self.spec);
+        let (k, ch, f) = (s.kernel, i.channels, s.filters);
+        assert!(
+            w.shape() == (f, self.patch_len()) && bias.as_slice().len() == f,
+            "Conv2d::forward_into: weight is {}x{} and bias {} long, expected {f}x{} and {f}",
+            weight.rows(),
+            weight.cols(),
+            bias.as_slice().len(),
+            self.patch_len()
+        );
+        let filters = ops::NarrowFilters::new(w.view()).expect("in_place: the filters fit");
+        let n = pad_maps(x, i, s.pad, cols);
+        let (hp, wp) = (i.height + 2 * s.pad, i.width + 2 * s.pad);
+        let layout = ops::RowLayout {
+            step: s.stride * ch,
+            runs: k,
+            run_step: wp * ch,
+            run_len: k * ch,
+        };
+        resize(out, n * o.height * o.width, f);
+        let bias = bias.as_slice();
+        out.as_mut_slice()
+            .par_chunks_mut((o.height * o.width * f).max(1))
+            .zip(cols.as_slice().par_chunks((hp * wp * ch).max(1)))
+            .for_each(|(dst, pad)| {
+                for (oy, row) in dst.chunks_exact_mut(o.width * f).enumerate() {
+                    ops::gemm_rows_nt(&pad[oy * s.stride * wp * ch..], layout, &filters, row);
+                    for px in row.chunks_exact_mut(f) {
+                        for (v, b) in px.iter_mut().zip(bias) {
+                            *v += b;
+                        }
+                    }
+                }
+            });
     }
 
-    /// Parameter gradients `dW = dyᵀ · cols`, `db = Σ_rows dy`, and, when `dx` is given, the
-    /// input gradient `col2im(dy · weight)` (using `dcols` as scratch). `dweight` comes out
-    /// ordered as `weight` is.
+    /// Parameter gradients `dW = dyᵀ · windows`, `db = Σ_rows dy`, and, when `dx` is given,
+    /// the input gradient (using `dcols` as scratch). `cols` is what [`Conv2d::forward_into`]
+    /// left there; `dweight` comes out ordered as `weight` is.
     ///
     /// # Panics
     /// If the shapes disagree with the layer.
@@ -239,8 +284,13 @@ impl Conv2d {
         dcols: &mut Matrix,
         dx: Option<&mut Matrix>,
     ) {
-        let mut dw = Matrix::zeros(dweight.rows(), dweight.cols());
-        ops::gemm(dy, Trans::Yes, cols.view(), Trans::No, &mut dw);
+        let dw = if self.in_place() {
+            self.weight_gradient_in_place(cols, dy)
+        } else {
+            let mut dw = Matrix::zeros(dweight.rows(), dweight.cols());
+            ops::gemm(dy, Trans::Yes, cols.view(), Trans::No, &mut dw);
+            dw
+        };
         self.filters_in_pytorch_order(&dw, dweight);
         ops::sum_rows_into(dy, dbias.as_mut_slice());
         if let Some(dx) = dx {
@@ -251,6 +301,54 @@ impl Conv2d {
                 col2im(self, dcols, dx);
             }
         }
+    }
+
+    /// `dyᵀ · windows` in window order, the windows read from the padded input `padded` one
+    /// kernel row at a time, sample by sample: each value summed over the batch's output
+    /// pixels in order.
+    #[track_caller]
+    fn weight_gradient_in_place(&self, padded: &Matrix, dy: MatrixView<'_>) -> Matrix {
+        let (i, o, s) = (self.input, self.output, self.spec);
+        let (k, ch, f) = (s.kernel, i.channels, s.filters);
+        let (hp, wp) = (i.height + 2 * s.pad, i.width + 2 * s.pad);
+        let out_plane = o.height * o.width;
+        assert!(
+            dy.cols() == f
+                && out_plane > 0
+                && dy.rows().is_multiple_of(out_plane)
+                && padded.shape() == (dy.rows() / out_plane * hp * wp, ch),
+            "Conv2d::backward_into: dy is {}x{} and the kept input {}x{}, expected N*{out_plane} \
+             x {f} and N*{} x {ch}",
+            dy.rows(),
+            dy.cols(),
+            padded.rows(),
+            padded.cols(),
+            hp * wp
+        );
+        let run = k * ch;
+        let lines = ops::LineLayout {
+            per_line: o.width,
+            line_step: s.stride * wp * ch,
+            step: s.stride * ch,
+        };
+        // One block per kernel row: its columns of every filter are one run of the input.
+        let mut blocks = vec![0.0f32; k * f * run];
+        let (dys, pads) = (dy.as_slice(), padded.as_slice());
+        for sample in 0..dy.rows() / out_plane {
+            let d = MatrixView::new(out_plane, f, &dys[sample * out_plane * f..][..out_plane * f])
+                .expect("a sample's rows");
+            let pad = &pads[sample * hp * wp * ch..][..hp * wp * ch];
+            for (ky, block) in blocks.chunks_exact_mut(f * run).enumerate() {
+                ops::gemm_lines_tn_add(d, &pad[ky * wp * ch..], lines, run, block);
+            }
+        }
+        let mut dw = Matrix::zeros(f, self.patch_len());
+        for (ky, block) in blocks.chunks_exact(f * run).enumerate() {
+            for (fi, values) in block.chunks_exact(run).enumerate() {
+                dw.row_mut(fi)[ky * run..(ky + 1) * run].copy_from_slice(values);
+            }
+        }
+        dw
     }
 
     /// The input gradient of a stride-1 layer computed as a convolution of its own, without
@@ -287,33 +385,10 @@ impl Conv2d {
         let Some(filters) = ops::NarrowFilters::new(b.view()) else {
             return false;
         };
-        let out_plane = o.height * o.width;
-        assert!(
-            dy.cols() == f && out_plane > 0 && dy.rows().is_multiple_of(out_plane),
-            "Conv2d::backward_into: dy is {}x{}, expected N*{out_plane} x {f}",
-            dy.rows(),
-            dy.cols()
-        );
-        let n = dy.rows() / out_plane;
         let q = k - 1 - s.pad;
         let (hp, wp) = (o.height + 2 * q, o.width + 2 * q);
         debug_assert_eq!((hp - k + 1, wp - k + 1), (i.height, i.width));
-        resize(padded, n * hp * wp, f);
-        let src = dy.as_slice();
-        padded
-            .as_mut_slice()
-            .par_chunks_mut(hp * wp * f)
-            .zip(src.par_chunks(out_plane * f))
-            .for_each(|(dst, src)| {
-                dst[..q * wp * f].fill(0.0);
-                dst[(q + o.height) * wp * f..].fill(0.0);
-                for (y, from) in src.chunks_exact(o.width * f).enumerate() {
-                    let row = &mut dst[(q + y) * wp * f..(q + y + 1) * wp * f];
-                    row[..q * f].fill(0.0);
-                    row[q * f..(q + o.width) * f].copy_from_slice(from);
-                    row[(q + o.width) * f..].fill(0.0);
-                }
-            });
+        let n = pad_maps(dy, o, q, padded);
         let layout = ops::RowLayout {
             step: f,
             runs: k,
@@ -656,6 +731,40 @@ pub fn nchw_to_nhwc(x: MatrixView<'_>, shape: ImageShape, out: &mut Matrix) {
                 }
             }
         });
+}
+
+/// Copies the NHWC maps `x` (of `shape`) into `out` with `pad` zeros around each sample's
+/// maps, `N·(H+2pad)·(W+2pad) x C` (resized); returns `N`. Every value of `out` is written.
+///
+/// # Panics
+/// If `x` is not `N·H·W x C` for `shape`.
+#[track_caller]
+fn pad_maps(x: MatrixView<'_>, shape: ImageShape, pad: usize, out: &mut Matrix) -> usize {
+    let (h, w, c) = (shape.height, shape.width, shape.channels);
+    let plane = h * w;
+    assert!(
+        x.cols() == c && plane > 0 && x.rows().is_multiple_of(plane),
+        "pad_maps: maps are {}x{}, expected N*{plane} x {c}",
+        x.rows(),
+        x.cols()
+    );
+    let n = x.rows() / plane;
+    let (hp, wp) = (h + 2 * pad, w + 2 * pad);
+    resize(out, n * hp * wp, c);
+    out.as_mut_slice()
+        .par_chunks_mut(hp * wp * c)
+        .zip(x.as_slice().par_chunks(plane * c))
+        .for_each(|(dst, src)| {
+            dst[..pad * wp * c].fill(0.0);
+            dst[(pad + h) * wp * c..].fill(0.0);
+            for (y, from) in src.chunks_exact(w * c).enumerate() {
+                let row = &mut dst[(pad + y) * wp * c..(pad + y + 1) * wp * c];
+                row[..pad * c].fill(0.0);
+                row[pad * c..(pad + w) * c].copy_from_slice(from);
+                row[(pad + w) * c..].fill(0.0);
+            }
+        });
+    n
 }
 
 /// Resizes `m` to `rows x cols`, reusing its allocation when the width already matches.

@@ -143,41 +143,131 @@ pub(crate) fn nt_rows(a: &[f32], rows: RowLayout, bt: &[f32], n: usize, out: &mu
 /// in the level-2 cache while every output row reads it.
 const ROW_BLOCK: usize = 128;
 
+/// Where the rows of the summed operand of the weight-gradient kernel lie: in lines of
+/// `per_line` rows, `step` apart, the lines `line_step` apart; each row's values are
+/// consecutive from its start. A plain matrix is one line; the windows of a padded image,
+/// read in place, are a line per output row (for one kernel row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineLayout {
+    /// Rows per line.
+    pub per_line: usize,
+    /// From one line's first row to the next's.
+    pub line_step: usize,
+    /// From one row's start to the next within a line.
+    pub step: usize,
+}
+
+impl LineLayout {
+    /// The rows of a plain matrix `k` wide.
+    pub fn dense(k: usize) -> LineLayout {
+        LineLayout {
+            per_line: usize::MAX,
+            line_step: 0,
+            step: k,
+        }
+    }
+
+    /// Where row `r` starts (saturating, like [`RowLayout::extent`]).
+    pub fn start(&self, r: usize) -> usize {
+        let per = self.per_line.max(1);
+        (r / per)
+            .saturating_mul(self.line_step)
+            .saturating_add((r % per).saturating_mul(self.step))
+    }
+}
+
+/// A row's start, moved along in row order without a division per row.
+#[derive(Clone, Copy)]
+struct Walk {
+    at: usize,
+    line: usize,
+    left: usize,
+    layout: LineLayout,
+}
+
+impl Walk {
+    fn new(layout: LineLayout, r: usize) -> Walk {
+        let pos = r % layout.per_line;
+        let line = layout.start(r - pos);
+        Walk {
+            at: line + pos * layout.step,
+            line,
+            left: layout.per_line - pos,
+            layout,
+        }
+    }
+
+    #[inline(always)]
+    fn advance(&mut self) {
+        self.left -= 1;
+        if self.left == 0 {
+            self.line += self.layout.line_step;
+            self.at = self.line;
+            self.left = self.layout.per_line;
+        } else {
+            self.at += self.layout.step;
+        }
+    }
+}
+
 /// `out (n x cols.len()) = dᵀ · x[:, cols]`, `x` being `r x k` and `d` `r x n`: each value a
 /// sum over the `r` rows, in order (a convolution's weight gradient, filters by window values).
 pub(crate) fn tn(d: &[f32], n: usize, x: &[f32], k: usize, cols: Range<usize>, out: &mut [f32]) {
     let rows = d.len() / n.max(1);
+    assert!(x.len() == rows * k && cols.end <= k, "narrow::tn: shapes");
+    out.fill(0.0);
+    tn_lines(d, n, x, LineLayout::dense(k), cols, out);
+}
+
+/// Adds `dᵀ · x[:, cols]` onto `out` (`n x cols.len()`), the `d.len() / n` rows of `x` laid
+/// out as `lines` says: each value gets one multiply-add per row, in row order, so sums split
+/// across calls over consecutive rows come out the same as one call.
+pub(crate) fn tn_lines(
+    d: &[f32],
+    n: usize,
+    x: &[f32],
+    lines: LineLayout,
+    cols: Range<usize>,
+    out: &mut [f32],
+) {
+    let rows = d.len() / n.max(1);
     assert!(
         n > 0
             && n <= MAX_WIDTH
-            && x.len() == rows * k
-            && cols.end <= k
+            && d.len() == rows * n
+            && lines.per_line > 0
+            && cols.start <= cols.end
+            && (rows == 0 || lines.start(rows - 1).saturating_add(cols.end) <= x.len())
             && out.len() == n * cols.len(),
         "narrow::tn: shapes"
     );
-    out.fill(0.0);
+    if cols.is_empty() {
+        return;
+    }
     for r0 in (0..rows).step_by(ROW_BLOCK) {
         let block = r0..(r0 + ROW_BLOCK).min(rows);
         #[cfg(target_arch = "x86_64")]
         if has_avx512() {
             // SAFETY: the feature was detected; the assert pins the shapes.
-            unsafe { x512::tn(d, n, x, k, block, cols.clone(), out) };
+            unsafe { x512::tn(d, n, x, lines, block, cols.clone(), out) };
             continue;
         }
         #[cfg(target_arch = "x86_64")]
         if crate::kernels::has_avx2_fma() {
             // SAFETY: the features were detected; the assert pins the shapes.
-            unsafe { x86::tn(d, n, x, k, block, cols.clone(), out) };
+            unsafe { x86::tn(d, n, x, lines, block, cols.clone(), out) };
             continue;
         }
         let width = cols.len();
+        let mut walk = Walk::new(lines, block.start);
         for r in block {
             for j in 0..n {
                 let dj = d[r * n + j];
                 for (c, col) in cols.clone().enumerate() {
-                    out[j * width + c] += dj * x[r * k + col];
+                    out[j * width + c] += dj * x[walk.at + col];
                 }
             }
+            walk.advance();
         }
     }
 }
@@ -193,7 +283,7 @@ mod x86 {
     use std::arch::x86_64::*;
     use std::ops::Range;
 
-    use super::{LANES, RowLayout};
+    use super::{LANES, LineLayout, RowLayout, Walk};
 
     /// # Safety
     /// AVX2 + FMA; shapes as `super::nt_rows` asserts, with `V` registers per row of `bt`.
@@ -292,7 +382,7 @@ mod x86 {
         d: &[f32],
         n: usize,
         x: &[f32],
-        k: usize,
+        k: LineLayout,
         rows: Range<usize>,
         cols: Range<usize>,
         out: &mut [f32],
@@ -349,7 +439,7 @@ mod x86 {
         d: &[f32],
         n: usize,
         x: &[f32],
-        k: usize,
+        k: LineLayout,
         rows: Range<usize>,
         c: usize,
         j: usize,
@@ -366,8 +456,10 @@ mod x86 {
             for q in 0..rj {
                 acc[q] = _mm256_maskload_ps(op.add((j + q) * width + at), mask);
             }
+            let mut walk = Walk::new(k, rows.start);
             for r in rows {
-                let xv = _mm256_maskload_ps(x.as_ptr().add(r * k + c), mask);
+                let xv = _mm256_maskload_ps(x.as_ptr().add(walk.at + c), mask);
+                walk.advance();
                 for q in 0..4 {
                     if q < rj {
                         let dq = _mm256_broadcast_ss(&*d.as_ptr().add(r * n + j + q));
@@ -389,7 +481,7 @@ mod x86 {
         d: &[f32],
         n: usize,
         x: &[f32],
-        k: usize,
+        k: LineLayout,
         rows: Range<usize>,
         c: usize,
         j: usize,
@@ -407,11 +499,13 @@ mod x86 {
                     acc[q][v] = _mm256_loadu_ps(op.add((j + q) * width + at + v * LANES));
                 }
             }
+            let mut walk = Walk::new(k, rows.start);
             for r in rows {
                 let mut xv = [_mm256_setzero_ps(); V];
                 for v in 0..V {
-                    xv[v] = _mm256_loadu_ps(x.as_ptr().add(r * k + c + v * LANES));
+                    xv[v] = _mm256_loadu_ps(x.as_ptr().add(walk.at + c + v * LANES));
                 }
+                walk.advance();
                 for q in 0..4 {
                     if q < rj {
                         let dq = _mm256_broadcast_ss(&*d.as_ptr().add(r * n + j + q));
@@ -435,7 +529,7 @@ mod x512 {
     use std::arch::x86_64::*;
     use std::ops::Range;
 
-    use super::RowLayout;
+    use super::{LineLayout, RowLayout, Walk};
 
     /// Lanes in one AVX-512 register.
     pub(super) const LANES: usize = 16;
@@ -547,7 +641,7 @@ mod x512 {
         d: &[f32],
         n: usize,
         x: &[f32],
-        k: usize,
+        k: LineLayout,
         rows: Range<usize>,
         cols: Range<usize>,
         out: &mut [f32],
@@ -585,7 +679,7 @@ mod x512 {
         d: &[f32],
         n: usize,
         x: &[f32],
-        k: usize,
+        k: LineLayout,
         rows: Range<usize>,
         j: usize,
         (c, at, width): (usize, usize, usize),
@@ -605,11 +699,14 @@ mod x512 {
                     acc[q][v] = _mm512_maskz_loadu_ps(mask[v], o);
                 }
             }
+            let mut walk = Walk::new(k, rows.start);
             for r in rows {
                 let mut xv = [_mm512_setzero_ps(); V];
                 for v in 0..V {
-                    xv[v] = _mm512_maskz_loadu_ps(mask[v], x.as_ptr().add(r * k + c + v * LANES));
+                    let xp = x.as_ptr().add(walk.at + c + v * LANES);
+                    xv[v] = _mm512_maskz_loadu_ps(mask[v], xp);
                 }
+                walk.advance();
                 for q in 0..OUTPUTS {
                     if q < rj {
                         let dq = _mm512_set1_ps(*d.as_ptr().add(r * n + j + q));
@@ -733,8 +830,8 @@ mod tests {
                 // Row blocks only split where the sums stop and resume: one call for all rows
                 // gives the same bits. SAFETY: both feature sets were detected.
                 unsafe {
-                    x86::tn(&d, n, &x, k, 0..rows, cols.clone(), &mut narrow);
-                    x512::tn(&d, n, &x, k, 0..rows, cols.clone(), &mut wide);
+                    x86::tn(&d, n, &x, LineLayout::dense(k), 0..rows, cols.clone(), &mut narrow);
+                    x512::tn(&d, n, &x, LineLayout::dense(k), 0..rows, cols.clone(), &mut wide);
                 }
                 prop_assert_eq!(bits(&narrow), bits(&wide));
                 prop_assert_eq!(bits(&out), bits(&wide));

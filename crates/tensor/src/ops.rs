@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::{Matrix, MatrixView};
 use crate::{kernels, narrow};
 
-pub use crate::narrow::RowLayout;
+pub use crate::narrow::{LineLayout, RowLayout};
 
 /// Whether an operand of [`gemm`] is used as stored or transposed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,6 +208,38 @@ pub fn gemm_rows_nt(a: &[f32], layout: RowLayout, b: &NarrowFilters, out: &mut [
     );
     if m > 0 {
         narrow::nt_rows(a, layout, &b.bt, b.n, out);
+    }
+}
+
+/// `out += dᵀ · X` on this thread, `X` being `d.rows()` rows of `width` values read in place
+/// from `x` as `lines` lays them out: for a convolution, its weight gradient over the windows
+/// of a padded image (one kernel row at a time), without copying them out first. `out` is
+/// `d.cols() x width`. Each value gets one fused multiply-add per row in row order, so calls
+/// over consecutive rows add up to the same bits as one call.
+///
+/// # Panics
+/// If `d` has more than [`NarrowFilters::MAX_ROWS`] columns, `out` is not `d.cols() x width`,
+/// or `x` is too short for the rows.
+#[track_caller]
+pub fn gemm_lines_tn_add(
+    d: MatrixView<'_>,
+    x: &[f32],
+    lines: LineLayout,
+    width: usize,
+    out: &mut [f32],
+) {
+    let (m, n) = (d.rows(), d.cols());
+    assert!(
+        n <= NarrowFilters::MAX_ROWS
+            && out.len() == n * width
+            && lines.per_line > 0
+            && (m == 0 || lines.start(m - 1).saturating_add(width) <= x.len()),
+        "gemm_lines_tn_add: d is {m}x{n}, {m} rows of {width} values from {} values, out holds {}",
+        x.len(),
+        out.len()
+    );
+    if m > 0 && n > 0 {
+        narrow::tn_lines(d.as_slice(), n, x, lines, 0..width, out);
     }
 }
 
