@@ -335,8 +335,12 @@ impl Conv2d {
         let mut blocks = vec![0.0f32; k * f * run];
         let (dys, pads) = (dy.as_slice(), padded.as_slice());
         for sample in 0..dy.rows() / out_plane {
-            let d = MatrixView::new(out_plane, f, &dys[sample * out_plane * f..][..out_plane * f])
-                .expect("a sample's rows");
+            let d = MatrixView::new(
+                out_plane,
+                f,
+                &dys[sample * out_plane * f..][..out_plane * f],
+            )
+            .expect("a sample's rows");
             let pad = &pads[sample * hp * wp * ch..][..hp * wp * ch];
             for (ky, block) in blocks.chunks_exact_mut(f * run).enumerate() {
                 ops::gemm_lines_tn_add(d, &pad[ky * wp * ch..], lines, run, block);

@@ -804,6 +804,55 @@ mod tests {
             }
         }
 
+        /// Rows read in place through a layout (overlapping windows, runs with gaps) give the
+        /// same bits as the same rows copied out into a plain matrix.
+        #[test]
+        fn rows_laid_out_in_place_match_rows_copied_out(
+            m in 1usize..40, runs in 1usize..5, run_len in 1usize..30, n in 1usize..=MAX_WIDTH,
+            step in 1usize..40, gap in 0usize..50, seed: u32,
+        ) {
+            let rows = RowLayout { step, runs, run_step: run_len + gap, run_len };
+            let k = rows.k();
+            let a = values(rows.extent(m), seed);
+            let dense: Vec<f32> = (0..m)
+                .flat_map(|i| {
+                    let a = &a;
+                    (0..runs).flat_map(move |s| {
+                        a[i * step + s * rows.run_step..][..run_len].iter().copied()
+                    })
+                })
+                .collect();
+            let bt = padded_rows(&values(k * n, seed ^ 5), k, n);
+            let (mut laid, mut copied) = (vec![f32::NAN; m * n], vec![f32::NAN; m * n]);
+            nt_rows(&a, rows, &bt, n, &mut laid);
+            nt(&dense, k, &bt, n, &mut copied);
+            prop_assert_eq!(bits(&laid), bits(&copied));
+        }
+
+        /// Likewise for the weight gradient's rows in lines, summed in two calls over
+        /// consecutive rows against one call on the rows copied out.
+        #[test]
+        fn lines_laid_out_in_place_match_rows_copied_out(
+            rows in 1usize..300, per_line in 1usize..20, k in 1usize..70, extra in 0usize..30,
+            n in 1usize..=MAX_WIDTH, split in 0usize..300, seed: u32,
+        ) {
+            let lines = LineLayout { per_line, line_step: per_line * k + extra, step: k };
+            let x = values(lines.start(rows - 1) + k, seed);
+            let dense: Vec<f32> =
+                (0..rows).flat_map(|r| x[lines.start(r)..][..k].iter().copied()).collect();
+            let d = values(rows * n, seed ^ 9);
+            let split = split.min(rows);
+            let mut laid = vec![0.0; n * k];
+            tn_lines(&d[..split * n], n, &x, lines, 0..k, &mut laid);
+            // The rest as a plain matrix. Past 128 rows the kernel starts a second row block,
+            // often inside a line: the walk to a row's start must get that right.
+            let tail = &dense[split * k..];
+            tn_lines(&d[split * n..], n, tail, LineLayout::dense(k), 0..k, &mut laid);
+            let mut copied = vec![f32::NAN; n * k];
+            tn(&d, n, &dense, k, 0..k, &mut copied);
+            prop_assert_eq!(bits(&laid), bits(&copied));
+        }
+
         /// The weight-gradient kernel over a column range, both widths likewise; the columns
         /// reach past three AVX-512 registers so every tile and mask is taken.
         #[test]
