@@ -3,21 +3,27 @@
 //! # Layout
 //! Inside a network a batch of feature maps is one [`Matrix`] of `N·H·W` rows and `C` columns:
 //! row `(n·H + y)·W + x` holds the `C` channel values of pixel `(y, x)` of sample `n` (NHWC).
-//! A convolution is then one product: [`im2col`] copies every `k x k` window of every sample into
-//! a row of `C·k·k` values (ordered kernel row, kernel column, channel, so that each kernel row
-//! is one contiguous run of the maps), and `rows · weightᵀ` gives every output pixel's `F`
-//! channels, already in NHWC. Filters are stored as PyTorch orders them (channel, kernel row,
-//! kernel column) and reordered for the product. The
-//! weight gradient `dyᵀ · rows` and the input gradient `dy · weight` are two more products, and
-//! [`col2im`] adds the window gradients back onto their pixels.
+//! A window is ordered kernel row, kernel column, channel, so each of its kernel rows is one
+//! contiguous run of `k·C` values of the maps. Filters are stored as PyTorch orders them
+//! (channel, kernel row, kernel column) and reordered for the products.
+//!
+//! With at most 24 filters (both chapter networks) a layer keeps a zero-padded copy of its
+//! input and its products read every window from there in place
+//! ([`tensor::ops::gemm_rows_nt`], [`tensor::ops::gemm_lines_tn_add`]): no window is copied
+//! out. The input gradient of a stride-1 layer is then a convolution of its own, of the
+//! output gradient padded by `k − 1 − pad` with the filters flipped and their channels and
+//! filters swapped. Otherwise [`im2col`] copies every window into a row, one `gemm` gives the
+//! outputs, two more the gradients, and [`col2im`] adds the window gradients back onto their
+//! pixels.
 //!
 //! Datasets hand images over planar (N, C, H, W); [`nchw_to_nhwc`] converts a batch once, on
 //! entry.
 //!
 //! # Determinism
-//! The products are `tensor::ops::gemm`'s (deterministic on any thread count). The copies and
-//! pooling run in parallel over samples, each sample writing only its own rows, and every sum
-//! in them runs in a fixed order within one sample: the same bits on one thread or many.
+//! `tensor`'s products are deterministic on any thread count. The in-place forward pass, the
+//! copies and pooling run in parallel over samples, each sample writing only its own rows; the
+//! in-place weight gradient in parallel over kernel rows, each summing over all samples in
+//! order. Every sum runs in a fixed order: the same bits on one thread or many.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -293,13 +299,13 @@ impl Conv2d {
         };
         self.filters_in_pytorch_order(&dw, dweight);
         ops::sum_rows_into(dy, dbias.as_mut_slice());
-        if let Some(dx) = dx {
-            if !self.input_gradient_direct(dy, weight, dcols, dx) {
-                resize(dcols, dy.rows(), self.patch_len());
-                let w = self.filters_in_window_order(weight);
-                ops::gemm(dy, Trans::No, w.view(), Trans::No, dcols);
-                col2im(self, dcols, dx);
-            }
+        if let Some(dx) = dx
+            && !self.input_gradient_direct(dy, weight, dcols, dx)
+        {
+            resize(dcols, dy.rows(), self.patch_len());
+            let w = self.filters_in_window_order(weight);
+            ops::gemm(dy, Trans::No, w.view(), Trans::No, dcols);
+            col2im(self, dcols, dx);
         }
     }
 
@@ -331,21 +337,21 @@ impl Conv2d {
             line_step: s.stride * wp * ch,
             step: s.stride * ch,
         };
-        // One block per kernel row: its columns of every filter are one run of the input.
+        // One block per kernel row: its columns of every filter are one run of the input. The
+        // blocks are independent sums, computed in parallel: the same bits on any threads.
         let mut blocks = vec![0.0f32; k * f * run];
         let (dys, pads) = (dy.as_slice(), padded.as_slice());
-        for sample in 0..dy.rows() / out_plane {
-            let d = MatrixView::new(
-                out_plane,
-                f,
-                &dys[sample * out_plane * f..][..out_plane * f],
-            )
-            .expect("a sample's rows");
-            let pad = &pads[sample * hp * wp * ch..][..hp * wp * ch];
-            for (ky, block) in blocks.chunks_exact_mut(f * run).enumerate() {
-                ops::gemm_lines_tn_add(d, &pad[ky * wp * ch..], lines, run, block);
-            }
-        }
+        blocks
+            .par_chunks_mut(f * run)
+            .enumerate()
+            .for_each(|(ky, block)| {
+                for sample in 0..dy.rows() / out_plane {
+                    let d = &dys[sample * out_plane * f..][..out_plane * f];
+                    let d = MatrixView::new(out_plane, f, d).expect("a sample's rows");
+                    let pad = &pads[(sample * hp + ky) * wp * ch..];
+                    ops::gemm_lines_tn_add(d, pad, lines, run, block);
+                }
+            });
         let mut dw = Matrix::zeros(f, self.patch_len());
         for (ky, block) in blocks.chunks_exact(f * run).enumerate() {
             for (fi, values) in block.chunks_exact(run).enumerate() {

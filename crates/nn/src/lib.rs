@@ -9,7 +9,8 @@
 //! JAX or Keras and writes ours so they load there.
 //!
 //! [`convnet::ConvNet`] stacks [`conv`] layers (convolution, ReLU, max-pooling over N·H·W x C
-//! feature maps, on `tensor`'s GEMM through im2col) under one dense layer of logits;
+//! feature maps, their windows read in place by `tensor`'s narrow kernels) under one dense
+//! layer of logits;
 //! [`convnet::train_convnet`] trains it with a learning-rate schedule and seeded augmentation.
 //!
 //! Every gradient is checked against central finite differences in the tests.
