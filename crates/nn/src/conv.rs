@@ -982,8 +982,8 @@ mod tests {
         Ok(())
     }
 
-    /// Runs the im2col passes of `layer` on planar `x`: (output NCHW, dx, dw, db).
-    fn im2col_passes(
+    /// Runs the passes of `layer` on planar `x`: (output NCHW, dx, dw, db).
+    fn passes(
         layer: &Conv2d,
         n: usize,
         x: &[f32],
@@ -1065,15 +1065,36 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
-        /// im2col + GEMM agrees with the direct loops, forward and backward.
+        /// The in-place passes (at most 24 filters) agree with the direct loops, forward and
+        /// backward.
         #[test]
-        fn im2col_matches_the_direct_reference((n, input, spec, seed) in case()) {
+        fn passes_match_the_direct_reference((n, input, spec, seed) in case()) {
             let layer = Conv2d::new(spec, input).unwrap();
             let x = values(n * input.len(), seed);
             let w = values(spec.filters * layer.patch_len(), seed ^ 1);
             let b = values(spec.filters, seed ^ 2);
             let dy = values(n * layer.output.len(), seed ^ 3);
-            let (y, dx, dw, db) = im2col_passes(&layer, n, &x, &w, &b, &dy);
+            let (y, dx, dw, db) = passes(&layer, n, &x, &w, &b, &dy);
+            close(&y, &reference::conv2d(&x, input, spec, &w, &b))?;
+            let (rdx, rdw, rdb) = reference::conv2d_backward(&x, input, spec, &w, &dy);
+            close(&dx, &rdx)?;
+            close(&dw, &rdw)?;
+            close(&db, &rdb)?;
+        }
+
+        /// More filters than the narrow kernels take: the window rows of `im2col` and `gemm`.
+        #[test]
+        fn wide_layers_match_the_direct_reference(
+            (n, input, spec, seed) in case(), filters in 25usize..40,
+        ) {
+            let spec = Conv2dSpec { filters, ..spec };
+            let layer = Conv2d::new(spec, input).unwrap();
+            prop_assert!(!layer.in_place());
+            let x = values(n * input.len(), seed);
+            let w = values(spec.filters * layer.patch_len(), seed ^ 1);
+            let b = values(spec.filters, seed ^ 2);
+            let dy = values(n * layer.output.len(), seed ^ 3);
+            let (y, dx, dw, db) = passes(&layer, n, &x, &w, &b, &dy);
             close(&y, &reference::conv2d(&x, input, spec, &w, &b))?;
             let (rdx, rdw, rdb) = reference::conv2d_backward(&x, input, spec, &w, &dy);
             close(&dx, &rdx)?;
@@ -1091,7 +1112,7 @@ mod tests {
             let b = values(spec.filters, seed ^ 2);
             let r = values(n * layer.output.len(), seed ^ 3);
             // dL/dy = r for L = Σ r·y.
-            let (_, dx, dw, db) = im2col_passes(&layer, n, &x, &w, &b, &r);
+            let (_, dx, dw, db) = passes(&layer, n, &x, &w, &b, &r);
             let mut wrt = [Wrt::new("input", &x, &dx), Wrt::new("weight", &w, &dw), Wrt::new("bias", &b, &db)];
             let report = gradcheck::check(
                 &mut wrt,
