@@ -378,7 +378,11 @@ impl Conv2d {
         let (k, ch, f) = (s.kernel, i.channels, s.filters);
         // One input channel would fill one lane of each register: the product into window
         // rows is faster there (criterion, MNIST's first layer: 1.4-1.6 ms against 1.8).
-        if s.stride != 1 || s.pad >= k || ch < 2 || weight.shape() != (f, self.patch_len()) {
+        if s.stride != 1
+            || s.pad >= k
+            || !(2..=ops::NarrowFilters::MAX_ROWS).contains(&ch)
+            || weight.shape() != (f, self.patch_len())
+        {
             return false;
         }
         // b[c][(ky, kx, f)] = w[f][c][k-1-ky][k-1-kx]: the transposed convolution's filters.
@@ -394,9 +398,7 @@ impl Conv2d {
                 }
             }
         }
-        let Some(filters) = ops::NarrowFilters::new(b.view()) else {
-            return false;
-        };
+        let filters = ops::NarrowFilters::new(b.view()).expect("checked: the channels fit");
         let q = k - 1 - s.pad;
         let (hp, wp) = (o.height + 2 * q, o.width + 2 * q);
         debug_assert_eq!((hp - k + 1, wp - k + 1), (i.height, i.width));
@@ -1025,6 +1027,21 @@ mod tests {
         )
     }
 
+    /// The passes of `layer` on a batch of `n` drawn from `seed`, against the direct loops.
+    fn matches_reference(layer: &Conv2d, n: usize, seed: u64) -> Result<(), TestCaseError> {
+        let (input, spec) = (layer.input, layer.spec);
+        let x = values(n * input.len(), seed);
+        let w = values(spec.filters * layer.patch_len(), seed ^ 1);
+        let b = values(spec.filters, seed ^ 2);
+        let dy = values(n * layer.output.len(), seed ^ 3);
+        let (y, dx, dw, db) = passes(layer, n, &x, &w, &b, &dy);
+        close(&y, &reference::conv2d(&x, input, spec, &w, &b))?;
+        let (rdx, rdw, rdb) = reference::conv2d_backward(&x, input, spec, &w, &dy);
+        close(&dx, &rdx)?;
+        close(&dw, &rdw)?;
+        close(&db, &rdb)
+    }
+
     /// `Σ r · conv(x)` in f64 by direct loops: the gradcheck's reference forward.
     fn conv_loss64(n: usize, input: ImageShape, spec: Conv2dSpec, w: &[Wrt], r: &[f32]) -> f64 {
         let o = spec.output(input).unwrap();
@@ -1070,16 +1087,8 @@ mod tests {
         #[test]
         fn passes_match_the_direct_reference((n, input, spec, seed) in case()) {
             let layer = Conv2d::new(spec, input).unwrap();
-            let x = values(n * input.len(), seed);
-            let w = values(spec.filters * layer.patch_len(), seed ^ 1);
-            let b = values(spec.filters, seed ^ 2);
-            let dy = values(n * layer.output.len(), seed ^ 3);
-            let (y, dx, dw, db) = passes(&layer, n, &x, &w, &b, &dy);
-            close(&y, &reference::conv2d(&x, input, spec, &w, &b))?;
-            let (rdx, rdw, rdb) = reference::conv2d_backward(&x, input, spec, &w, &dy);
-            close(&dx, &rdx)?;
-            close(&dw, &rdw)?;
-            close(&db, &rdb)?;
+            prop_assert!(layer.in_place());
+            matches_reference(&layer, n, seed)?;
         }
 
         /// More filters than the narrow kernels take: the window rows of `im2col` and `gemm`.
@@ -1090,16 +1099,7 @@ mod tests {
             let spec = Conv2dSpec { filters, ..spec };
             let layer = Conv2d::new(spec, input).unwrap();
             prop_assert!(!layer.in_place());
-            let x = values(n * input.len(), seed);
-            let w = values(spec.filters * layer.patch_len(), seed ^ 1);
-            let b = values(spec.filters, seed ^ 2);
-            let dy = values(n * layer.output.len(), seed ^ 3);
-            let (y, dx, dw, db) = passes(&layer, n, &x, &w, &b, &dy);
-            close(&y, &reference::conv2d(&x, input, spec, &w, &b))?;
-            let (rdx, rdw, rdb) = reference::conv2d_backward(&x, input, spec, &w, &dy);
-            close(&dx, &rdx)?;
-            close(&dw, &rdw)?;
-            close(&db, &rdb)?;
+            matches_reference(&layer, n, seed)?;
         }
 
         /// The backward pass agrees with central differences of an f64 forward pass, for the
