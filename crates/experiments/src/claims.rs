@@ -29,6 +29,7 @@ use introspect::{
     ClassMeans, Mask, Pca, kmeans, knn_accuracy, pearson, permutation_p, silhouette, stroke_width,
 };
 use nn::Mlp;
+use rayon::prelude::*;
 use render::Drawing;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -290,17 +291,22 @@ fn round(x: f64) -> f64 {
 /// A data value the measures cannot use (a label out of range, too few samples for a
 /// clustering).
 pub fn measure(cx: &Context<'_>, sweeps: &Sweeps) -> Result<Vec<Measured>, ExperimentError> {
-    let mut out = Vec::new();
-    out.extend(templates_look_like_means(cx));
-    out.extend(blue_edges(cx));
-    out.extend(loops_and_lines(cx));
-    out.extend(filters_are_not_templates(cx));
-    out.extend(zero_likes_rim(cx)?);
-    out.extend(kinds_of_digits(cx)?);
-    out.extend(compact_representation(cx)?);
-    out.extend(layers_stop_helping(sweeps, cx.lang));
-    out.extend(cifar_is_harder(cx));
-    Ok(out)
+    type Measure<'m> = Box<dyn Fn() -> Result<Option<Measured>, ExperimentError> + Sync + 'm>;
+    let claims: [Measure<'_>; 9] = [
+        Box::new(|| Ok(templates_look_like_means(cx))),
+        Box::new(|| Ok(blue_edges(cx))),
+        Box::new(|| Ok(loops_and_lines(cx))),
+        Box::new(|| Ok(filters_are_not_templates(cx))),
+        Box::new(|| zero_likes_rim(cx)),
+        Box::new(|| kinds_of_digits(cx)),
+        Box::new(|| compact_representation(cx)),
+        Box::new(|| Ok(layers_stop_helping(sweeps, cx.lang))),
+        Box::new(|| Ok(cifar_is_harder(cx))),
+    ];
+    // Each claim reads the run and nothing else, so they are measured side by side and
+    // collected in claim order: the result does not depend on which finishes first.
+    let found: Vec<Option<Measured>> = claims.par_iter().map(|m| m()).collect::<Result<_, _>>()?;
+    Ok(found.into_iter().flatten().collect())
 }
 
 /// Per-template correlation with centred class means, for a network whose first layer is the
@@ -1305,37 +1311,60 @@ pub fn write_all(
     lang: Lang,
 ) -> Result<Written, ExperimentError> {
     let cx = Context::new(run, lang)?;
-    let measured = measure(&cx, sweeps)?;
-    let mut claims = Vec::with_capacity(measured.len());
-    for m in measured {
-        let stem = m.claim.figure.trim_end_matches(".png");
-        crate::figures::write(&crate::figures::Figure::Png(m.figure), dir, stem)?;
-        claims.push(m.claim);
-    }
-    let mut unit_figures = Vec::new();
-    for (id, stem) in [
+    let (claims, drawings): (Vec<Claim>, Vec<Drawing>) = measure(&cx, sweeps)?
+        .into_iter()
+        .map(|m| (m.claim, m.figure))
+        .unzip();
+    // Encoding the PNGs is most of the time left: each figure is its own file.
+    claims
+        .par_iter()
+        .zip(drawings)
+        .try_for_each(|(claim, drawing)| {
+            let stem = claim.figure.trim_end_matches(".png");
+            crate::figures::write(&crate::figures::Figure::Png(drawing), dir, stem).map(drop)
+        })?;
+    let units = [
         (NetworkId::Mnist2Layer, "hidden_units_mnist"),
         (NetworkId::Cifar2Layer, "hidden_units_cifar"),
-    ] {
-        let (Some(o), Some(codes)) = (cx.net(id), cx.codes(id)) else {
-            continue;
-        };
-        if let Some(d) = crate::units::figure(o, &cx.held_out(o), codes, lang) {
-            crate::figures::write(&crate::figures::Figure::Png(d), dir, stem)?;
-            let (id, n) = (&o.trained.spec.id, crate::units::EXTREMES);
-            unit_figures.push((
-                format!("{stem}.png"),
-                Words {
-                    en: format!("What each hidden unit of {id} sees: its filter, its weights to each class, the {n} held-out images that activate it most and least, and the histogram of its activation over the held-out split."),
-                    ko: format!("{id}의 은닉 유닛 하나하나가 보는 것: 그 필터, 클래스마다 주는 가중치, 검증 세트에서 그 유닛을 가장 강하게 또 가장 약하게 활성화하는 이미지 {n}개씩, 검증 세트 전체에 대한 활성화 값의 히스토그램."),
-                },
-            ));
-        }
-    }
+    ];
+    let unit_figures: Vec<Option<(String, Words)>> = units
+        .par_iter()
+        .map(|&(id, stem)| unit_figure(&cx, id, stem, dir))
+        .collect::<Result<_, _>>()?;
+    let unit_figures = unit_figures.into_iter().flatten().collect();
     Ok(Written {
         claims,
         unit_figures,
     })
+}
+
+/// Writes `stem.png`, what each hidden unit of `id` sees, when the run has that network;
+/// returns its file name and caption.
+fn unit_figure(
+    cx: &Context<'_>,
+    id: NetworkId,
+    stem: &str,
+    dir: &std::path::Path,
+) -> Result<Option<(String, Words)>, ExperimentError> {
+    let (Some(o), Some(codes)) = (cx.net(id), cx.codes(id)) else {
+        return Ok(None);
+    };
+    let Some(d) = crate::units::figure(o, &cx.held_out(o), codes, cx.lang) else {
+        return Ok(None);
+    };
+    crate::figures::write(&crate::figures::Figure::Png(d), dir, stem)?;
+    let (id, n) = (&o.trained.spec.id, crate::units::EXTREMES);
+    Ok(Some((
+        format!("{stem}.png"),
+        Words {
+            en: format!(
+                "What each hidden unit of {id} sees: its filter, its weights to each class, the {n} held-out images that activate it most and least, and the histogram of its activation over the held-out split."
+            ),
+            ko: format!(
+                "{id}의 은닉 유닛 하나하나가 보는 것: 그 필터, 클래스마다 주는 가중치, 검증 세트에서 그 유닛을 가장 강하게 또 가장 약하게 활성화하는 이미지 {n}개씩, 검증 세트 전체에 대한 활성화 값의 히스토그램."
+            ),
+        },
+    )))
 }
 
 /// The CSS class of a verdict on the page: `index.html` styles `pass` and `fail`; `partly` is

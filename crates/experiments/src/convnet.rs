@@ -17,7 +17,7 @@ use nn::{Init, SgdConfig, init};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::data::fingerprint;
+use crate::data::Data;
 use crate::error::ExperimentError;
 use crate::io::{write_atomic, write_json};
 use crate::lang::{Lang, Text, esc};
@@ -227,11 +227,11 @@ struct Record {
 }
 
 /// The cache key of `spec` on `data`.
-pub fn cache_key(spec: &ConvSpec, data: &Loaded) -> String {
+pub fn cache_key(spec: &ConvSpec, data: &Data) -> String {
     let mut h = Sha256::new();
     h.update(CACHE_VERSION.as_bytes());
     h.update(serde_json::to_vec(spec).expect("a spec always serialises"));
-    h.update(fingerprint(&data.view(Split::Train)).as_bytes());
+    h.update(data.train_fingerprint().as_bytes());
     hex::encode(h.finalize())
 }
 
@@ -287,7 +287,7 @@ pub fn score(
 /// Divergence, evaluation, IO or checkpoint errors.
 pub fn train(
     spec: &ConvSpec,
-    data: &Loaded,
+    data: &Data,
     cache: Option<&Path>,
     fresh: bool,
     on_epoch: &mut dyn FnMut(&EpochReport),
@@ -328,7 +328,7 @@ pub fn train(
 }
 
 /// The cached result of `spec` on `data`, when the cache holds one; never trains.
-pub fn cached(spec: &ConvSpec, data: &Loaded, cache: &Path) -> Option<ConvTrained> {
+pub fn cached(spec: &ConvSpec, data: &Data, cache: &Path) -> Option<ConvTrained> {
     let key = cache_key(spec, data);
     load(spec, data, &key, &entry_dir(cache, spec, &key))
 }

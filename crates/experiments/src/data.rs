@@ -1,6 +1,8 @@
 //! Where the data lives and how a dataset view feeds training and evaluation.
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use datasets::{BatchSource, DatasetErrorKind, DatasetView, Feed, Loaded};
 use nn::Mlp;
@@ -33,14 +35,14 @@ impl DataDir {
     ///
     /// # Errors
     /// The dataset's error, naming the file, when it is missing or malformed.
-    pub fn load(&self, kind: &DataKind) -> Result<Loaded, ExperimentError> {
+    pub fn load(&self, kind: &DataKind) -> Result<Data, ExperimentError> {
         let opts = load_options();
         let loaded = match kind {
             DataKind::Mnist => datasets::mnist::load_with(&self.0, &opts),
             DataKind::Cifar10 => datasets::cifar10::load_with(&self.0, &opts),
             DataKind::Idx(dir) => datasets::idx::load_with(dir, None, &opts),
         };
-        loaded.map_err(|e| {
+        loaded.map(Data::new).map_err(|e| {
             // Only a missing file is fixed by placing files; a damaged one is described by the
             // error itself.
             let missing = matches!(
@@ -100,6 +102,55 @@ pub fn predict(feed: &Feed<'_>, model: &Mlp) -> Result<introspect::Predictions, 
         model.predict_proba(feed.rows(r).view())
     })?;
     Ok(p)
+}
+
+/// A loaded dataset with the [`fingerprint`] of its train split, computed once on first use:
+/// every cache key of a run (networks, sweeps, convolutional nets) hashes the same pixels,
+/// and hashing CIFAR-10's 138 MB each time cost more than the rest of a cached run's lookups.
+#[derive(Debug)]
+pub struct Data {
+    loaded: Loaded,
+    train_fingerprint: OnceLock<String>,
+}
+
+impl Data {
+    /// Wraps `loaded`; nothing is hashed until [`Data::train_fingerprint`] is asked for.
+    pub fn new(loaded: Loaded) -> Data {
+        Data {
+            loaded,
+            train_fingerprint: OnceLock::new(),
+        }
+    }
+
+    /// The [`fingerprint`] of the train split.
+    pub fn train_fingerprint(&self) -> &str {
+        self.train_fingerprint
+            .get_or_init(|| fingerprint(&self.loaded.view(datasets::Split::Train)))
+    }
+
+    /// The dataset.
+    pub fn loaded(&self) -> &Loaded {
+        &self.loaded
+    }
+
+    /// The dataset, unwrapped (to change it: a changed dataset is wrapped anew).
+    pub fn into_loaded(self) -> Loaded {
+        self.loaded
+    }
+}
+
+impl From<Loaded> for Data {
+    fn from(loaded: Loaded) -> Data {
+        Data::new(loaded)
+    }
+}
+
+impl Deref for Data {
+    type Target = Loaded;
+
+    fn deref(&self) -> &Loaded {
+        &self.loaded
+    }
 }
 
 /// A SHA-256 of a view's pixels, labels and class names: what "the same data" means for the

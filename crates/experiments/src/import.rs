@@ -55,8 +55,10 @@ pub fn analyse_imported(
     let mut loaded = data_dir.load(&req.data)?;
     if let Some(labels) = &req.labels {
         loaded = loaded
+            .into_loaded()
             .with_classes(labels.clone())
-            .map_err(|e| ExperimentError::Usage(format!("--labels: {e}")))?;
+            .map_err(|e| ExperimentError::Usage(format!("--labels: {e}")))?
+            .into();
     }
     let view = loaded.view(datasets::Split::Test);
     let shape = view.shape();

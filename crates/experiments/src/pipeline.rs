@@ -4,11 +4,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use datasets::Loaded;
 use nn::EpochReport;
 
 use crate::analysis::{Analysis, analyse};
-use crate::data::DataDir;
+use crate::data::{Data, DataDir};
 use crate::error::ExperimentError;
 use crate::spec::{DataKind, NetworkId, Spec};
 use crate::training::{Trained, train};
@@ -57,7 +56,7 @@ pub struct Results {
     /// In the order the specs were given.
     pub outcomes: Vec<Outcome>,
     /// The loaded datasets.
-    pub data: BTreeMap<DataKind, Loaded>,
+    pub data: BTreeMap<DataKind, Data>,
     /// Wall time of the whole run.
     pub total_seconds: f64,
 }
@@ -72,7 +71,7 @@ impl Results {
     ///
     /// # Panics
     /// If the spec's data is not part of this run (it always is for its own outcomes).
-    pub fn data_of(&self, spec: &Spec) -> &Loaded {
+    pub fn data_of(&self, spec: &Spec) -> &Data {
         &self.data[&spec.data]
     }
 }
@@ -87,7 +86,7 @@ pub fn train_and_analyse(
     progress: &mut dyn Progress,
 ) -> Result<Results, ExperimentError> {
     let start = Instant::now();
-    let mut data: BTreeMap<DataKind, Loaded> = BTreeMap::new();
+    let mut data: BTreeMap<DataKind, Data> = BTreeMap::new();
     let mut outcomes = Vec::with_capacity(specs.len());
     for spec in specs {
         if !data.contains_key(&spec.data) {
@@ -121,7 +120,7 @@ pub fn train_and_analyse(
 /// Trains ignoring any cached entry, then stores the result in the cache.
 fn fresh(
     spec: &Spec,
-    loaded: &Loaded,
+    loaded: &Data,
     cache: Option<&std::path::Path>,
     progress: &mut dyn Progress,
 ) -> Result<Trained, ExperimentError> {

@@ -5,12 +5,12 @@
 
 use std::path::Path;
 
-use datasets::{Loaded, Split};
+use datasets::Split;
 use render::{Anchor, Drawing, Rect, TextStyle, palette};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::analyse;
-use crate::data::{DataDir, fingerprint};
+use crate::data::{Data, DataDir};
 use crate::error::ExperimentError;
 use crate::lang::Lang;
 use crate::spec::{DataKind, NetworkId, Spec};
@@ -98,7 +98,7 @@ const SWEEP_CACHE_VERSION: &str = "ml4a-sweep-v1";
 /// Divergence, IO.
 pub fn measure_cached(
     kind: &DataKind,
-    data: &Loaded,
+    data: &Data,
     cache: Option<&Path>,
     epochs: usize,
     on_point: &mut dyn FnMut(&SweepPoint),
@@ -109,7 +109,7 @@ pub fn measure_cached(
     for s in &specs {
         h.update(serde_json::to_vec(s).expect("a spec always serialises"));
     }
-    h.update(fingerprint(&data.view(Split::Train)).as_bytes());
+    h.update(data.train_fingerprint().as_bytes());
     let key = hex::encode(h.finalize());
     let file = cache.map(|c| c.join(format!("sweep-{}-{}.json", kind.name(), &key[..16])));
     if let Some(f) = &file

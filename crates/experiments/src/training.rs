@@ -8,7 +8,7 @@ use nn::{EpochReport, Mlp, checkpoint, init};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::data::fingerprint;
+use crate::data::Data;
 use crate::error::ExperimentError;
 use crate::io::write_atomic;
 use crate::spec::Spec;
@@ -51,11 +51,11 @@ struct RunRecord {
 }
 
 /// The cache key of `spec` on `data`.
-pub fn cache_key(spec: &Spec, data: &Loaded) -> String {
+pub fn cache_key(spec: &Spec, data: &Data) -> String {
     let mut h = Sha256::new();
     h.update(CACHE_VERSION.as_bytes());
     h.update(serde_json::to_vec(spec).expect("a spec always serialises"));
-    h.update(fingerprint(&data.view(Split::Train)).as_bytes());
+    h.update(data.train_fingerprint().as_bytes());
     hex::encode(h.finalize())
 }
 
@@ -67,7 +67,7 @@ pub fn cache_key(spec: &Spec, data: &Loaded) -> String {
 /// nothing is cached then. Otherwise an IO or checkpoint error from the cache.
 pub fn train(
     spec: &Spec,
-    data: &Loaded,
+    data: &Data,
     cache: Option<&Path>,
     on_epoch: &mut dyn FnMut(&EpochReport),
 ) -> Result<Trained, ExperimentError> {
