@@ -67,11 +67,11 @@ pub(crate) fn softmax_cross_entropy_into(
         );
         let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let g = d.row_mut(i);
-        let mut sum = 0.0f32;
+        // The exponentials first, in a loop of their own, so that it vectorises.
         for (gj, &zj) in g.iter_mut().zip(z) {
-            *gj = (zj - max).exp();
-            sum += *gj;
+            *gj = ops::exp(zj - max);
         }
+        let sum: f32 = g.iter().sum();
         // -ln softmax(z)_y = ln Σ e^(z_j - max) - (z_y - max), stable for large logits.
         stats.loss_sum += (sum.ln() - (z[y] - max)) as f64;
         stats.correct += usize::from(ops::argmax(z) == y);

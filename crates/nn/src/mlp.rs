@@ -181,18 +181,14 @@ impl Linear {
             }
         }
         if affine.has_offset() {
+            // Eight partial sums, so the compiler keeps them in one register: a single
+            // running sum is a chain of dependent adds, as slow per batch as the product.
             let bias: Vec<f32> = self
                 .bias
                 .as_slice()
                 .iter()
                 .zip(self.weight.as_slice().chunks_exact(scale.len()))
-                .map(|(b, w)| {
-                    b + w
-                        .iter()
-                        .zip(affine.offset())
-                        .map(|(w, o)| w * o)
-                        .sum::<f32>()
-                })
+                .map(|(b, w)| b + lane_dot(w, affine.offset()))
                 .collect();
             ops::add_row_broadcast(out, &bias);
         } else {
@@ -230,6 +226,25 @@ impl Linear {
     fn all_finite(&self) -> bool {
         self.weight.all_finite() && self.bias.all_finite()
     }
+}
+
+/// `Σ a·b` over eight interleaved partial sums, added pairwise in a fixed order: the same
+/// bits on every machine and thread count.
+fn lane_dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for ((s, x), y) in acc.iter_mut().zip(x).zip(y) {
+            *s += x * y;
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
 /// The per-layer outputs of one forward pass, after each activation; the last is the logits.

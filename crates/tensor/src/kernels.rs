@@ -5,8 +5,9 @@
 //! shapes the packing costs more than the arithmetic. These kernels stream the wide operand
 //! once and keep the thin one in L1.
 //!
-//! Each kernel exists twice: with AVX2 + FMA intrinsics, chosen once at run time where the
-//! processor has them, and as portable Rust otherwise.
+//! Each kernel exists three times: with AVX-512 intrinsics and with AVX2 + FMA intrinsics
+//! (the same bits, see `avx512`), the widest chosen once at run time among those the
+//! processor has, and as portable Rust otherwise.
 //! Every output element is computed by the same sequence of operations whatever tile or
 //! thread it falls in, so results do not depend on the tiling or on the thread count.
 
@@ -217,6 +218,9 @@ fn tn_u8_generic(
 }
 
 #[cfg(target_arch = "x86_64")]
+mod avx512;
+
+#[cfg(target_arch = "x86_64")]
 mod x86 {
     //! The same two kernels with explicit AVX2 + FMA intrinsics: LLVM does not keep the
     //! generic versions' accumulator arrays in registers, and these shapes live or die by that.
@@ -224,7 +228,7 @@ mod x86 {
 
     /// Sums the 8 lanes of `v` in a fixed order.
     #[inline(always)]
-    unsafe fn hsum(v: __m256) -> f32 {
+    pub(super) unsafe fn hsum(v: __m256) -> f32 {
         // SAFETY (whole fn): only called from functions with AVX2 enabled.
         unsafe {
             let lo = _mm256_castps256_ps128(v);
@@ -463,7 +467,7 @@ mod x86 {
     /// Hints the processor to bring row `r` into cache: training reads rows in shuffled order,
     /// so each row starts with a miss no hardware prefetcher predicts.
     #[inline(always)]
-    fn prefetch_row(r: &[u8]) {
+    pub(super) fn prefetch_row(r: &[u8]) {
         for line in r.chunks(64) {
             // SAFETY: a prefetch is a hint that never faults.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
@@ -531,6 +535,10 @@ pub(crate) fn has_avx2_fma() -> bool {
 /// Which instruction set the kernels run with on this machine.
 pub fn kernel_isa() -> &'static str {
     #[cfg(target_arch = "x86_64")]
+    if avx512::available() {
+        return "avx512+fma";
+    }
+    #[cfg(target_arch = "x86_64")]
     if x86::has_avx2_fma() {
         return "avx2+fma";
     }
@@ -541,6 +549,12 @@ pub fn kernel_isa() -> &'static str {
 pub(crate) fn thin_nt(a: &[f32], b: &[f32], k: usize, out: &mut [f32], n: usize, acc: bool) {
     debug_assert_eq!(a.len(), out.len() / n.max(1) * k);
     debug_assert_eq!(b.len(), n * k);
+    #[cfg(target_arch = "x86_64")]
+    if avx512::available() {
+        // SAFETY: the features were detected on this processor.
+        unsafe { avx512::nt(a, b, k, out, n, acc) };
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if x86::has_avx2_fma() {
         // SAFETY: the features were detected on this processor.
@@ -562,6 +576,12 @@ pub(crate) fn thin_tn(
     debug_assert_eq!(d.len() / n.max(1), x.len() / k.max(1));
     debug_assert_eq!(out.len(), n * cols.len());
     #[cfg(target_arch = "x86_64")]
+    if avx512::available() {
+        // SAFETY: the features were detected on this processor.
+        unsafe { avx512::tn(d, n, x, k, cols, out) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if x86::has_avx2_fma() {
         // SAFETY: the features were detected on this processor.
         unsafe { x86::tn(d, n, x, k, cols, out) };
@@ -573,6 +593,12 @@ pub(crate) fn thin_tn(
 /// `out (m x n) = x · wᵀ` where `x` holds `m` rows of `k` bytes and `w` is `n x k`.
 pub(crate) fn thin_nt_u8(x: &[&[u8]], w: &[f32], k: usize, out: &mut [f32], n: usize) {
     debug_assert_eq!(out.len(), x.len() * n);
+    #[cfg(target_arch = "x86_64")]
+    if avx512::available() {
+        // SAFETY: the features were detected on this processor.
+        unsafe { avx512::nt_u8(x, w, k, out, n) };
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if x86::has_avx2_fma() {
         // SAFETY: the features were detected on this processor.
@@ -594,6 +620,12 @@ pub(crate) fn thin_tn_u8(
 ) {
     debug_assert_eq!(out.len(), n * cols.len());
     #[cfg(target_arch = "x86_64")]
+    if avx512::available() {
+        // SAFETY: the features were detected on this processor.
+        unsafe { avx512::tn_u8(d, n, x, cols, scale, out) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if x86::has_avx2_fma() {
         // SAFETY: the features were detected on this processor.
         unsafe { x86::tn_u8(d, n, x, cols, scale, out) };
@@ -604,7 +636,8 @@ pub(crate) fn thin_tn_u8(
 
 #[cfg(test)]
 mod tests {
-    //! The portable kernels, which the dispatch skips on an AVX2 machine, against the oracle.
+    //! The portable kernels, which the dispatch skips on an AVX2 machine, against the oracle;
+    //! the two vector versions against each other.
     use super::*;
     use crate::ops::Trans;
     use crate::{Matrix, reference};
@@ -656,6 +689,58 @@ mod tests {
                     prop_assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{a} vs {b}");
                 }
             }
+        }
+
+        /// Where the processor has both, the AVX-512 kernels give the AVX2 kernels' bits, on
+        /// values and on bytes, for every row, column and output tile and every tail.
+        #[test]
+        #[cfg(target_arch = "x86_64")]
+        fn avx512_kernels_give_the_avx2_bits(
+            m in 1usize..12, k in 1usize..100, n in 1usize..25, from in 0usize..40,
+            acc: bool, seed: u32,
+        ) {
+            if !avx512::available() {
+                return Ok(());
+            }
+            let cols = from.min(k)..k;
+            let bytes: Vec<Vec<u8>> = (0..m)
+                .map(|i| (0..k).map(|c| (i * 37 + c * 11 + seed as usize) as u8).collect())
+                .collect();
+            let rows: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
+            let a = filled(m, k, seed);
+            let b = filled(n, k, seed ^ 5);
+            let d = filled(m, n, seed ^ 9);
+            let scale: Vec<f32> = (0..k).map(|c| 1.0 / (c + 3) as f32).collect();
+            let start = filled(m, n, seed ^ 3);
+            let (mut x2, mut x5) = (start.as_slice().to_vec(), start.as_slice().to_vec());
+            let same = |p: &[f32], q: &[f32]| {
+                p.iter().zip(q).all(|(p, q)| p.to_bits() == q.to_bits())
+            };
+            // SAFETY: both feature sets were detected; the shapes agree.
+            unsafe {
+                x86::nt(a.as_slice(), b.as_slice(), k, &mut x2, n, acc);
+                avx512::nt(a.as_slice(), b.as_slice(), k, &mut x5, n, acc);
+            }
+            prop_assert!(same(&x2, &x5), "nt");
+            // SAFETY: as above.
+            unsafe {
+                x86::nt_u8(&rows, b.as_slice(), k, &mut x2, n);
+                avx512::nt_u8(&rows, b.as_slice(), k, &mut x5, n);
+            }
+            prop_assert!(same(&x2, &x5), "nt_u8");
+            let (mut g2, mut g5) = (vec![0.0; n * cols.len()], vec![1.0; n * cols.len()]);
+            // SAFETY: as above.
+            unsafe {
+                x86::tn(d.as_slice(), n, a.as_slice(), k, cols.clone(), &mut g2);
+                avx512::tn(d.as_slice(), n, a.as_slice(), k, cols.clone(), &mut g5);
+            }
+            prop_assert!(same(&g2, &g5), "tn");
+            // SAFETY: as above.
+            unsafe {
+                x86::tn_u8(d.as_slice(), n, &rows, cols.clone(), &scale, &mut g2);
+                avx512::tn_u8(d.as_slice(), n, &rows, cols.clone(), &scale, &mut g5);
+            }
+            prop_assert!(same(&g2, &g5), "tn_u8");
         }
     }
 }
