@@ -490,7 +490,11 @@ pub fn compare(
             what: "bench protocol".into(),
             source,
         })?;
-        let data = setup.data_dir.0.display().to_string();
+        // The peers run from their own directory: a relative data path would miss.
+        let data = std::path::absolute(&setup.data_dir.0)
+            .unwrap_or_else(|_| setup.data_dir.0.clone())
+            .display()
+            .to_string();
         progress(&format!("{}: ours", protocol.run.network));
         let ours = run_ours(setup, "bench-epochs", &json, &protocol.run.network)?;
         let inputs = match id.spec().data {

@@ -68,19 +68,14 @@ impl Optimizer for Sgd {
             for (w, g, decay, which) in pairs {
                 let (w, g) = (w.as_mut_slice(), g.as_slice());
                 if momentum == 0.0 {
-                    for (w, &g) in w.iter_mut().zip(g) {
-                        *w -= lr * (g + decay * *w);
-                    }
+                    tensor::ops::sgd_update(w, g, lr, decay);
                 } else {
                     let v = if which == 0 {
                         &mut self.velocity[l].weight
                     } else {
                         &mut self.velocity[l].bias
                     };
-                    for ((w, &g), v) in w.iter_mut().zip(g).zip(v.as_mut_slice()) {
-                        *v = momentum * *v + g + decay * *w;
-                        *w -= lr * *v;
-                    }
+                    tensor::ops::momentum_update(w, g, v.as_mut_slice(), lr, momentum, decay);
                 }
             }
         }

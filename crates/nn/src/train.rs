@@ -292,11 +292,8 @@ pub(crate) fn shard_range(s: usize, shards: usize, rows: usize) -> std::ops::Ran
 /// Adds a shard's gradients onto another's, layer by layer.
 pub(crate) fn add_gradients(into: &mut [crate::mlp::Linear], from: &[crate::mlp::Linear]) {
     for (g, o) in into.iter_mut().zip(from) {
-        for (g, o) in [(&mut g.weight, &o.weight), (&mut g.bias, &o.bias)] {
-            for (g, o) in g.as_mut_slice().iter_mut().zip(o.as_slice()) {
-                *g += o;
-            }
-        }
+        tensor::ops::add_assign(g.weight.as_mut_slice(), o.weight.as_slice());
+        tensor::ops::add_assign(g.bias.as_mut_slice(), o.bias.as_slice());
     }
 }
 

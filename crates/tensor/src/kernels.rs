@@ -248,6 +248,11 @@ mod x86 {
         /// # Safety
         /// Eight elements must be readable at `p`, and AVX2 available.
         unsafe fn load8(p: *const Self) -> __m256;
+        /// The first `count` (at most 8) elements at `p`, zeros after them.
+        ///
+        /// # Safety
+        /// `count` elements must be readable at `p`, and AVX2 available.
+        unsafe fn load_first8(p: *const Self, count: usize) -> __m256;
         /// One element as f32.
         fn value(self) -> f32;
     }
@@ -257,6 +262,11 @@ mod x86 {
         unsafe fn load8(p: *const f32) -> __m256 {
             // SAFETY: as the trait requires.
             unsafe { _mm256_loadu_ps(p) }
+        }
+        #[inline(always)]
+        unsafe fn load_first8(p: *const f32, count: usize) -> __m256 {
+            // SAFETY: as the trait requires; masked lanes are not read.
+            unsafe { _mm256_maskload_ps(p, first8(count)) }
         }
         #[inline(always)]
         fn value(self) -> f32 {
@@ -269,6 +279,15 @@ mod x86 {
         unsafe fn load8(p: *const u8) -> __m256 {
             // SAFETY: as the trait requires; every byte is an integer below 2^24, so exact.
             unsafe { _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(p.cast()))) }
+        }
+        #[inline(always)]
+        unsafe fn load_first8(p: *const u8, count: usize) -> __m256 {
+            let mut buf = [0u8; 8];
+            // SAFETY: as the trait requires.
+            unsafe {
+                std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), count);
+                Self::load8(buf.as_ptr())
+            }
         }
         #[inline(always)]
         fn value(self) -> f32 {
@@ -388,60 +407,107 @@ mod x86 {
         scale: Option<&[f32]>,
         out: &mut [f32],
     ) {
+        let mut c = cols.start;
+        // SAFETY: the blocks stay within `cols` and the caller's contract covers the rest.
+        unsafe {
+            while c + 16 <= cols.end {
+                tn_block::<T, false>(d, n, &row, c, &cols, scale, out);
+                c += 16;
+            }
+            // The last few columns in two masked registers: a narrow layer's gradient is
+            // all tail.
+            if c < cols.end {
+                tn_block::<T, true>(d, n, &row, c, &cols, scale, out);
+            }
+        }
+    }
+
+    /// Columns `c..c + 16` of the weight gradient, five outputs at a time; with `TAIL`, the
+    /// columns from `c` to the end of `cols`, fewer than 16, in masked registers.
+    ///
+    /// # Safety
+    /// As [`tn_rows`], with `c` in `cols`.
+    #[inline(always)]
+    unsafe fn tn_block<T: Lanes, const TAIL: bool>(
+        d: &[f32],
+        n: usize,
+        row: &impl Fn(usize) -> *const T,
+        c: usize,
+        cols: &std::ops::Range<usize>,
+        scale: Option<&[f32]>,
+        out: &mut [f32],
+    ) {
         let stride = cols.len();
         let dp = d.as_ptr();
         let m = d.len() / n.max(1);
-        let mut c = cols.start;
-        // Sixteen columns against up to five outputs: ten accumulators, seven loads per ten
-        // FMAs, every column read (and for bytes converted) once per five outputs.
-        while c + 16 <= cols.end {
-            let mut j = 0;
+        let width = if TAIL { cols.end - c } else { 16 };
+        let (w0, w1) = (width.min(8), width.saturating_sub(8));
+        let mut j = 0;
+        // SAFETY (whole body): rows 0..m of d and of `row`, columns c..c + width and outputs
+        // j..j + rj <= n are in bounds by the caller's contract; masked lanes are neither
+        // read nor written.
+        unsafe {
+            let (m0, m1) = (first8(w0), first8(w1));
+            // Sixteen columns against up to five outputs: ten accumulators, seven loads per
+            // ten FMAs, every column read (and for bytes converted) once per five outputs.
             while j < n {
                 let rj = (n - j).min(5);
-                // SAFETY: rows 0..m of d and of `rows`, columns c..c+16 <= cols.end and outputs
-                // j..j+rj <= n are in bounds by the caller's contract.
-                unsafe {
-                    let mut acc = [[_mm256_setzero_ps(); 2]; 5];
-                    for i in 0..m {
-                        let r = row(i);
-                        let x0 = T::load8(r.add(c));
-                        let x1 = T::load8(r.add(c + 8));
-                        for q in 0..5 {
-                            if q < rj {
-                                let dq = _mm256_broadcast_ss(&*dp.add(i * n + j + q));
-                                acc[q][0] = _mm256_fmadd_ps(dq, x0, acc[q][0]);
-                                acc[q][1] = _mm256_fmadd_ps(dq, x1, acc[q][1]);
-                            }
+                let mut acc = [[_mm256_setzero_ps(); 2]; 5];
+                for i in 0..m {
+                    let r = row(i);
+                    let (x0, x1) = if TAIL {
+                        let x1 = if w1 > 0 {
+                            T::load_first8(r.add(c + 8), w1)
+                        } else {
+                            _mm256_setzero_ps()
+                        };
+                        (T::load_first8(r.add(c), w0), x1)
+                    } else {
+                        (T::load8(r.add(c)), T::load8(r.add(c + 8)))
+                    };
+                    for q in 0..5 {
+                        if q < rj {
+                            let dq = _mm256_broadcast_ss(&*dp.add(i * n + j + q));
+                            acc[q][0] = _mm256_fmadd_ps(dq, x0, acc[q][0]);
+                            acc[q][1] = _mm256_fmadd_ps(dq, x1, acc[q][1]);
                         }
                     }
-                    let (s0, s1) = match scale {
-                        Some(s) => (
-                            _mm256_loadu_ps(s.as_ptr().add(c)),
-                            _mm256_loadu_ps(s.as_ptr().add(c + 8)),
-                        ),
-                        None => (_mm256_set1_ps(1.0), _mm256_set1_ps(1.0)),
-                    };
-                    for q in 0..rj {
-                        let o = out.as_mut_ptr().add((j + q) * stride + (c - cols.start));
-                        // A product with 1.0 is exact: the unscaled sums keep their bits.
-                        _mm256_storeu_ps(o, _mm256_mul_ps(acc[q][0], s0));
-                        _mm256_storeu_ps(o.add(8), _mm256_mul_ps(acc[q][1], s1));
+                }
+                let (s0, s1) = match scale {
+                    Some(s) if TAIL => (
+                        _mm256_maskload_ps(s.as_ptr().add(c), m0),
+                        _mm256_maskload_ps(s.as_ptr().add(c + 8), m1),
+                    ),
+                    Some(s) => (
+                        _mm256_loadu_ps(s.as_ptr().add(c)),
+                        _mm256_loadu_ps(s.as_ptr().add(c + 8)),
+                    ),
+                    None => (_mm256_set1_ps(1.0), _mm256_set1_ps(1.0)),
+                };
+                for q in 0..rj {
+                    let o = out.as_mut_ptr().add((j + q) * stride + (c - cols.start));
+                    // A product with 1.0 is exact: the unscaled sums keep their bits.
+                    let (v0, v1) = (_mm256_mul_ps(acc[q][0], s0), _mm256_mul_ps(acc[q][1], s1));
+                    if TAIL {
+                        _mm256_maskstore_ps(o, m0, v0);
+                        _mm256_maskstore_ps(o.add(8), m1, v1);
+                    } else {
+                        _mm256_storeu_ps(o, v0);
+                        _mm256_storeu_ps(o.add(8), v1);
                     }
                 }
                 j += rj;
             }
-            c += 16;
         }
-        // The last few columns, one at a time, with the same fused operations in row order.
-        for c in c..cols.end {
-            for j in 0..n {
-                let mut s = 0.0f32;
-                for i in 0..m {
-                    // SAFETY: as above.
-                    s = d[i * n + j].mul_add(unsafe { (*row(i).add(c)).value() }, s);
-                }
-                out[j * stride + (c - cols.start)] = scale.map_or(s, |sc| s * sc[c]);
-            }
+    }
+
+    /// The mask (for `maskload` and `maskstore`) of a register's first `n` lanes, `n <= 8`.
+    #[inline(always)]
+    unsafe fn first8(n: usize) -> __m256i {
+        // SAFETY: AVX2 is enabled in every caller.
+        unsafe {
+            let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), lanes)
         }
     }
 
@@ -530,6 +596,12 @@ mod x86 {
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn has_avx2_fma() -> bool {
     x86::has_avx2_fma()
+}
+
+/// Whether this processor runs the AVX-512 kernels (detected once).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn has_avx512() -> bool {
+    avx512::available()
 }
 
 /// Which instruction set the kernels run with on this machine.

@@ -61,6 +61,90 @@ pub fn on_this_thread<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// A public element-wise function whose body (an inlined function of the same arguments) is
+/// compiled three times: for AVX-512, for AVX2, and for the baseline, the widest the processor
+/// has chosen at each call. Only the instructions change, not the operations (Rust never fuses
+/// a multiply and an add by itself), so every version gives the same bits.
+macro_rules! widest {
+    ($(#[$m:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$m])*
+        pub fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                fn avx512($($arg: $ty),*) {
+                    body($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                fn avx2($($arg: $ty),*) {
+                    body($($arg),*)
+                }
+                if kernels::has_avx512() {
+                    // SAFETY: the features were detected on this processor.
+                    return unsafe { avx512($($arg),*) };
+                }
+                if kernels::has_avx2_fma() {
+                    // SAFETY: as above.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            body($($arg),*)
+        }
+    };
+}
+
+widest! {
+    /// `dst += src`, element by element (gradients of a batch's shards summed).
+    ///
+    /// # Panics
+    /// If the lengths differ.
+    #[track_caller]
+    pub fn add_assign(dst: &mut [f32], src: &[f32]) {
+        assert_eq!(dst.len(), src.len(), "add_assign: {} += {}", dst.len(), src.len());
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d += s;
+        }
+    }
+}
+
+widest! {
+    /// `w -= lr · (g + decay · w)`, element by element: a plain gradient step with L2 decay.
+    ///
+    /// # Panics
+    /// If the lengths differ.
+    #[track_caller]
+    pub fn sgd_update(w: &mut [f32], g: &[f32], lr: f32, decay: f32) {
+        assert_eq!(w.len(), g.len(), "sgd_update: {} weights, {} gradients", w.len(), g.len());
+        for (w, &g) in w.iter_mut().zip(g) {
+            *w -= lr * (g + decay * *w);
+        }
+    }
+}
+
+widest! {
+    /// `v = momentum · v + g + decay · w`, then `w -= lr · v`, element by element: a step with
+    /// momentum and L2 decay.
+    ///
+    /// # Panics
+    /// If the lengths differ.
+    #[track_caller]
+    pub fn momentum_update(w: &mut [f32], g: &[f32], v: &mut [f32], lr: f32, momentum: f32, decay: f32) {
+        assert!(
+            w.len() == g.len() && w.len() == v.len(),
+            "momentum_update: {} weights, {} gradients, {} velocities",
+            w.len(),
+            g.len(),
+            v.len()
+        );
+        for ((w, &g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
+            *v = momentum * *v + g + decay * *w;
+            *w -= lr * *v;
+        }
+    }
+}
+
 /// How many products called from this thread so far were split into more than one block: took
 /// the parallel path. For tests that compare one thread with many and must show the many did
 /// run in parallel, which small shapes never do.
@@ -713,6 +797,37 @@ mod tests {
         check_gemm(5000, 400, 20, Trans::No, Trans::Yes, 12);
         // Wider than the narrow kernels: matrixmultiply, split by columns.
         check_gemm(30, 5000, 200, Trans::Yes, Trans::No, 13);
+    }
+
+    proptest! {
+        /// The wide copies of the element-wise updates give the bits of the plain loops.
+        #[test]
+        fn element_wise_updates_give_the_plain_bits(
+            wgv in proptest::collection::vec((-2.0f32..2.0, -2.0f32..2.0, -2.0f32..2.0), 0..100),
+            lr in 0.0f32..1.0, momentum in 0.0f32..1.0, decay in 0.0f32..0.1,
+        ) {
+            let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            let w: Vec<f32> = wgv.iter().map(|t| t.0).collect();
+            let g: Vec<f32> = wgv.iter().map(|t| t.1).collect();
+            let v: Vec<f32> = wgv.iter().map(|t| t.2).collect();
+
+            let mut sum = w.clone();
+            add_assign(&mut sum, &g);
+            let want: Vec<f32> = w.iter().zip(&g).map(|(w, g)| w + g).collect();
+            prop_assert_eq!(bits(&sum), bits(&want));
+
+            let mut plain = w.clone();
+            sgd_update(&mut plain, &g, lr, decay);
+            let want: Vec<f32> = w.iter().zip(&g).map(|(&w, &g)| w - lr * (g + decay * w)).collect();
+            prop_assert_eq!(bits(&plain), bits(&want));
+
+            let (mut mw, mut mv) = (w.clone(), v.clone());
+            momentum_update(&mut mw, &g, &mut mv, lr, momentum, decay);
+            let want_v: Vec<f32> = (0..w.len()).map(|i| momentum * v[i] + g[i] + decay * w[i]).collect();
+            let want_w: Vec<f32> = (0..w.len()).map(|i| w[i] - lr * want_v[i]).collect();
+            prop_assert_eq!(bits(&mv), bits(&want_v));
+            prop_assert_eq!(bits(&mw), bits(&want_w));
+        }
     }
 
     /// Every float from about -87.3 to 88.7 in steps small enough to meet every binade, and

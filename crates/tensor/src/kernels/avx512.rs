@@ -22,6 +22,12 @@ pub(super) fn available() -> bool {
     *HAS.get_or_init(|| is_x86_feature_detected!("avx512f") && super::x86::has_avx2_fma())
 }
 
+/// The mask of a register's first `n` lanes (all of them from 16 on).
+#[inline(always)]
+fn first(n: usize) -> __mmask16 {
+    if n >= 16 { !0 } else { (1u16 << n) - 1 }
+}
+
 /// What the kernels read their rows of: values, or bytes turned into values in a register.
 trait Lanes: Copy {
     /// Eight elements at `a` in the low half of a register and eight at `b` in the high half.
@@ -34,6 +40,11 @@ trait Lanes: Copy {
     /// # Safety
     /// Sixteen elements readable at `p`; AVX-512F available.
     unsafe fn load16(p: *const Self) -> __m512;
+    /// The first `count` (below 16) elements at `p`, zeros after them.
+    ///
+    /// # Safety
+    /// `count` elements readable at `p`; AVX-512F available.
+    unsafe fn load_first(p: *const Self, count: usize) -> __m512;
     /// One element as f32.
     fn value(self) -> f32;
 }
@@ -54,6 +65,11 @@ impl Lanes for f32 {
         unsafe { _mm512_loadu_ps(p) }
     }
     #[inline(always)]
+    unsafe fn load_first(p: *const f32, count: usize) -> __m512 {
+        // SAFETY: as the trait requires; masked lanes are not read.
+        unsafe { _mm512_maskz_loadu_ps(first(count), p) }
+    }
+    #[inline(always)]
     fn value(self) -> f32 {
         self
     }
@@ -72,6 +88,15 @@ impl Lanes for u8 {
     unsafe fn load16(p: *const u8) -> __m512 {
         // SAFETY: as the trait requires.
         unsafe { _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(p.cast()))) }
+    }
+    #[inline(always)]
+    unsafe fn load_first(p: *const u8, count: usize) -> __m512 {
+        let mut buf = [0u8; 16];
+        // SAFETY: as the trait requires.
+        unsafe {
+            std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), count);
+            Self::load16(buf.as_ptr())
+        }
     }
     #[inline(always)]
     fn value(self) -> f32 {
@@ -250,36 +275,29 @@ unsafe fn tn_rows<T: Lanes>(
     // SAFETY: the blocks stay within `cols` and the caller's contract covers the rest.
     unsafe {
         while c + 32 <= cols.end {
-            tn_block::<T, 2>(d, n, &row, c, cols.start, cols.len(), scale, out);
+            tn_block::<T, 2, false>(d, n, &row, c, cols.start, cols.len(), scale, out);
             c += 32;
         }
         if c + 16 <= cols.end {
-            tn_block::<T, 1>(d, n, &row, c, cols.start, cols.len(), scale, out);
+            tn_block::<T, 1, false>(d, n, &row, c, cols.start, cols.len(), scale, out);
             c += 16;
         }
-    }
-    // The last few columns, one at a time, with the same fused operations in row order.
-    let m = d.len() / n.max(1);
-    for c in c..cols.end {
-        for j in 0..n {
-            let mut s = 0.0f32;
-            for i in 0..m {
-                // SAFETY: as above.
-                s = d[i * n + j].mul_add(unsafe { (*row(i).add(c)).value() }, s);
-            }
-            out[j * cols.len() + (c - cols.start)] = scale.map_or(s, |sc| s * sc[c]);
+        // The last few columns in one masked register: a narrow layer's gradient is all tail.
+        if c < cols.end {
+            tn_block::<T, 1, true>(d, n, &row, c, cols.start, cols.len(), scale, out);
         }
     }
 }
 
-/// Columns `c..c + 16 V` of the weight gradient, ten outputs at a time.
+/// Columns `c..c + 16 V` of the weight gradient, ten outputs at a time; with `TAIL`, one
+/// register of the columns from `c` to the end of `cols`, fewer than 16.
 #[inline(always)]
-unsafe fn tn_block<T: Lanes, const V: usize>(
+unsafe fn tn_block<T: Lanes, const V: usize, const TAIL: bool>(
     d: &[f32],
     n: usize,
     row: &impl Fn(usize) -> *const T,
     c: usize,
-    first: usize,
+    first_col: usize,
     stride: usize,
     scale: Option<&[f32]>,
     out: &mut [f32],
@@ -287,16 +305,24 @@ unsafe fn tn_block<T: Lanes, const V: usize>(
     const RJ: usize = 10;
     let dp = d.as_ptr();
     let m = d.len() / n.max(1);
+    let width = if TAIL { first_col + stride - c } else { 16 * V };
+    let mask = first(width);
     let mut j = 0;
     while j < n {
         let rj = (n - j).min(RJ);
-        // SAFETY: rows 0..m of d and of `row`, columns c..c + 16 V and outputs j..j + rj are
-        // in bounds by the caller's contract.
+        // SAFETY: rows 0..m of d and of `row`, columns c..c + width and outputs j..j + rj are
+        // in bounds by the caller's contract; masked lanes are neither read nor written.
         unsafe {
             let mut acc = [[_mm512_setzero_ps(); V]; RJ];
             for i in 0..m {
                 let r = row(i);
-                let x: [__m512; V] = std::array::from_fn(|v| T::load16(r.add(c + 16 * v)));
+                let x: [__m512; V] = std::array::from_fn(|v| {
+                    if TAIL {
+                        T::load_first(r.add(c), width)
+                    } else {
+                        T::load16(r.add(c + 16 * v))
+                    }
+                });
                 for q in 0..RJ {
                     if q < rj {
                         let dq = _mm512_set1_ps(*dp.add(i * n + j + q));
@@ -308,15 +334,15 @@ unsafe fn tn_block<T: Lanes, const V: usize>(
             }
             for v in 0..V {
                 let s = match scale {
-                    Some(s) => _mm512_loadu_ps(s.as_ptr().add(c + 16 * v)),
+                    Some(s) => _mm512_maskz_loadu_ps(mask, s.as_ptr().add(c + 16 * v)),
                     None => _mm512_set1_ps(1.0),
                 };
                 for q in 0..rj {
                     let o = out
                         .as_mut_ptr()
-                        .add((j + q) * stride + (c - first) + 16 * v);
+                        .add((j + q) * stride + (c - first_col) + 16 * v);
                     // A product with 1.0 is exact: the unscaled sums keep their bits.
-                    _mm512_storeu_ps(o, _mm512_mul_ps(acc[q][v], s));
+                    _mm512_mask_storeu_ps(o, mask, _mm512_mul_ps(acc[q][v], s));
                 }
             }
         }
