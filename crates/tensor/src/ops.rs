@@ -96,6 +96,15 @@ macro_rules! widest {
 }
 
 widest! {
+    /// `x = 1 / (1 + e^-x)` in place, with [`exp`]: the same bits as one value at a time.
+    pub fn sigmoid_in_place(xs: &mut [f32]) {
+        for x in xs.iter_mut() {
+            *x = 1.0 / (1.0 + exp(-*x));
+        }
+    }
+}
+
+widest! {
     /// `dst += src`, element by element (gradients of a batch's shards summed).
     ///
     /// # Panics
@@ -223,8 +232,9 @@ pub fn gemm(a: MatrixView<'_>, ta: Trans, b: MatrixView<'_>, tb: Trans, out: &mu
 }
 
 /// `a · b` for a right operand small enough to stay in L1 whole: each output row is a sum of
-/// rows of `b` scaled by the row of `a`, in order, which vectorises along the row.
+/// rows of `b` scaled by the row of `a`, in order, eight columns at a time in registers.
 fn nn_small(a: MatrixView<'_>, b: MatrixView<'_>, out: &mut Matrix) {
+    const W: usize = 8;
     let (k, n) = (b.rows(), b.cols());
     let (a, b) = (a.as_slice(), b.as_slice());
     for (o, ar) in out
@@ -232,11 +242,23 @@ fn nn_small(a: MatrixView<'_>, b: MatrixView<'_>, out: &mut Matrix) {
         .chunks_exact_mut(n)
         .zip(a.chunks_exact(k))
     {
-        o.fill(0.0);
-        for (&x, br) in ar.iter().zip(b.chunks_exact(n)) {
-            for (o, &bv) in o.iter_mut().zip(br) {
-                *o += x * bv;
+        let mut c = 0;
+        while c + W <= n {
+            let mut acc = [0.0f32; W];
+            for (&x, br) in ar.iter().zip(b.chunks_exact(n)) {
+                for (s, &bv) in acc.iter_mut().zip(&br[c..c + W]) {
+                    *s += x * bv;
+                }
             }
+            o[c..c + W].copy_from_slice(&acc);
+            c += W;
+        }
+        for (c, o) in o.iter_mut().enumerate().skip(c) {
+            let mut s = 0.0f32;
+            for (&x, br) in ar.iter().zip(b.chunks_exact(n)) {
+                s += x * br[c];
+            }
+            *o = s;
         }
     }
 }
