@@ -58,19 +58,37 @@ pub(crate) fn softmax_cross_entropy_into(
     );
     let inv_rows = 1.0 / mean_over.max(1) as f32;
     let mut stats = BatchStats::default();
-    for (i, &label) in labels.iter().enumerate() {
-        let z = logits.row(i);
-        let y = label as usize;
+    for &y in labels {
         assert!(
-            y < classes,
+            (y as usize) < classes,
             "softmax_cross_entropy: label {y} with {classes} classes"
         );
+    }
+    if rows == 0 {
+        return stats;
+    }
+    // Three passes over the batch rather than one per row: a row of ten classes is too short
+    // to vectorise, but the exponentials of the whole batch in one loop do. Each value sees
+    // the same operations in the same order either way.
+    let mut maxes = Vec::with_capacity(rows);
+    for (z, g) in logits
+        .as_slice()
+        .chunks_exact(classes)
+        .zip(d.as_mut_slice().chunks_exact_mut(classes))
+    {
         let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let g = d.row_mut(i);
-        // The exponentials first, in a loop of their own, so that it vectorises.
         for (gj, &zj) in g.iter_mut().zip(z) {
-            *gj = ops::exp(zj - max);
+            *gj = zj - max;
         }
+        maxes.push(max);
+    }
+    for g in d.as_mut_slice() {
+        *g = ops::exp(*g);
+    }
+    for (i, (&label, &max)) in labels.iter().zip(&maxes).enumerate() {
+        let z = logits.row(i);
+        let y = label as usize;
+        let g = d.row_mut(i);
         let sum: f32 = g.iter().sum();
         // -ln softmax(z)_y = ln Σ e^(z_j - max) - (z_y - max), stable for large logits.
         stats.loss_sum += (sum.ln() - (z[y] - max)) as f64;

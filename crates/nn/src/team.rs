@@ -8,9 +8,13 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
-/// Spins this many times before sleeping while waiting: tens of microseconds, longer than the
-/// serial part of a step.
-const SPINS_BEFORE_SLEEP: u32 = 1 << 11;
+/// How long a wait spins before it sleeps: longer than the serial part of a step even on a
+/// busy machine, far shorter than a time slice. A time rather than a count of spins, because
+/// one spin (`pause`) takes from a few to over a hundred cycles, by processor.
+const SPIN_BEFORE_SLEEP: std::time::Duration = std::time::Duration::from_micros(100);
+
+/// Spins between two looks at the clock.
+const SPINS_PER_LOOK: u32 = 64;
 
 /// A reusable barrier for a fixed number of threads, which any of them can abort.
 #[derive(Debug)]
@@ -61,11 +65,19 @@ impl SpinBarrier {
             self.generation.load(Ordering::SeqCst) != generation
                 || self.aborted.load(Ordering::SeqCst)
         };
-        for _ in 0..SPINS_BEFORE_SLEEP {
-            if passed() {
-                return !self.aborted.load(Ordering::Acquire);
+        // The clock is read only once the wait outlasts a first round of spins.
+        let mut start = None;
+        loop {
+            for _ in 0..SPINS_PER_LOOK {
+                if passed() {
+                    return !self.aborted.load(Ordering::Acquire);
+                }
+                std::hint::spin_loop();
             }
-            std::hint::spin_loop();
+            let start = *start.get_or_insert_with(std::time::Instant::now);
+            if start.elapsed() > SPIN_BEFORE_SLEEP {
+                break;
+            }
         }
         let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         self.sleepers.fetch_add(1, Ordering::SeqCst);
