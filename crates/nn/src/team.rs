@@ -78,6 +78,9 @@ impl SpinBarrier {
             if start.elapsed() > SPIN_BEFORE_SLEEP {
                 break;
             }
+            // Past the first round, offer the core between rounds: on a busy machine the
+            // thread waited for may be queued behind this one on the same core.
+            std::thread::yield_now();
         }
         let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         self.sleepers.fetch_add(1, Ordering::SeqCst);
