@@ -137,7 +137,6 @@ pub fn train(
         )));
     }
     let n = data.len();
-    let mut order: Vec<usize> = (0..n).collect();
     let mut rng = init::rng(config.shuffle_seed);
     let mut opt = Sgd::new(config.sgd);
     let b = config.batch_size.min(n.max(1));
@@ -180,32 +179,15 @@ pub fn train(
             })
         })
         .collect();
-    let mut reports = Vec::with_capacity(config.epochs);
-    for epoch in 1..=config.epochs {
-        let start = Instant::now();
-        order.shuffle(&mut rng);
-        let run = Epoch {
-            data,
-            bytes,
-            batches: order.chunks(b).collect(),
-            threads,
-            workspaces: &workspaces,
-            epoch,
-            lr: config.sgd.lr,
-        };
-        let sums = run.train(model, &mut opt)?;
-        let report = finish_epoch(
-            model.all_finite(),
-            (epoch, config.epochs),
-            (n, n.div_ceil(b)),
-            sums,
-            start,
-            config.sgd.lr,
-        )?;
-        on_epoch(&report, model);
-        reports.push(report);
-    }
-    Ok(reports)
+    let team = Team {
+        data,
+        bytes,
+        batch_size: b,
+        threads,
+        workspaces: &workspaces,
+        lr: config.sgd.lr,
+    };
+    team.train(model, &mut opt, config, &mut rng, on_epoch)
 }
 
 /// The error for a batch whose mean loss shows the run diverged, if it does.
@@ -322,22 +304,34 @@ struct Shard<'d> {
     labels: Vec<u8>,
 }
 
-/// One epoch's work, shared by the team.
-struct Epoch<'a, 'd> {
+/// A training run's work, shared by the team: the same threads for every epoch, so that the
+/// scheduler places them once (a thread started per epoch may land on a busy core, and the two
+/// of a team then take turns on it for the whole epoch).
+struct Team<'a, 'd> {
     data: &'d dyn BatchSource,
     bytes: Option<&'d dyn ByteRows>,
-    batches: Vec<&'a [usize]>,
+    batch_size: usize,
     threads: usize,
     workspaces: &'a [Mutex<Shard<'d>>],
-    epoch: usize,
     lr: f32,
 }
 
-impl<'d> Epoch<'_, 'd> {
-    /// Runs every batch: the calling thread and `threads - 1` more meet at a spinning barrier
+impl<'d> Team<'_, 'd> {
+    /// Runs every epoch: the calling thread and `threads - 1` more meet at a spinning barrier
     /// before and after each batch's shards; between, the calling thread adds up the shards and
-    /// steps the optimiser. Returns the summed loss and the correct count.
-    fn train(&self, model: &mut Mlp, opt: &mut Sgd) -> Result<(f64, usize), TrainError> {
+    /// steps the optimiser, and between epochs it shuffles and reports.
+    fn train(
+        &self,
+        model: &mut Mlp,
+        opt: &mut Sgd,
+        config: &TrainConfig,
+        rng: &mut init::Rng,
+        on_epoch: &mut dyn FnMut(&EpochReport, &Mlp),
+    ) -> Result<Vec<EpochReport>, TrainError> {
+        let n = self.data.len();
+        // The visiting order, reshuffled by the calling thread between epochs, while the team
+        // waits at the barrier.
+        let order = RwLock::new((0..n).collect::<Vec<usize>>());
         // Which batch the team works on: set by the calling thread before the barrier that
         // starts it, which orders the write before every read.
         let batch = AtomicUsize::new(0);
@@ -345,13 +339,15 @@ impl<'d> Epoch<'_, 'd> {
         let barrier = SpinBarrier::new(self.threads);
         std::thread::scope(|scope| {
             for t in 1..self.threads {
-                let (batch, model, barrier) = (&batch, &model, &barrier);
+                let (batch, model, barrier, order) = (&batch, &model, &barrier, &order);
                 scope.spawn(move || {
                     let _guard = barrier.abort_on_unwind();
                     tensor::ops::on_this_thread(|| {
                         while barrier.wait() {
                             let index = batch.load(Ordering::Relaxed);
-                            self.shards(t, index, &model.read().unwrap());
+                            let order = order.read().unwrap();
+                            self.shards(t, index, &order, &model.read().unwrap());
+                            drop(order);
                             if !barrier.wait() {
                                 break;
                             }
@@ -360,29 +356,57 @@ impl<'d> Epoch<'_, 'd> {
                 });
             }
             let _guard = barrier.abort_on_unwind();
-            let result = tensor::ops::on_this_thread(|| self.lead(&batch, &model, &barrier, opt));
+            let result = (|| {
+                let mut reports = Vec::with_capacity(config.epochs);
+                let batches = n.div_ceil(self.batch_size);
+                for epoch in 1..=config.epochs {
+                    let start = Instant::now();
+                    order.write().unwrap().shuffle(rng);
+                    let sums = tensor::ops::on_this_thread(|| {
+                        self.lead(epoch, batches, &batch, &order, &model, &barrier, opt)
+                    })?;
+                    let model = model.read().unwrap();
+                    let report = finish_epoch(
+                        model.all_finite(),
+                        (epoch, config.epochs),
+                        (n, batches),
+                        sums,
+                        start,
+                        config.sgd.lr,
+                    )?;
+                    on_epoch(&report, &model);
+                    reports.push(report);
+                }
+                Ok(reports)
+            })();
             // Releases the team from its wait for the next batch.
             barrier.abort();
             result
         })
     }
 
-    /// The calling thread's part: prepare each batch, take its shards, add up, step.
+    /// The calling thread's part of one epoch: prepare each batch, take its shards, add up,
+    /// step. Returns the summed loss and the correct count.
+    #[allow(clippy::too_many_arguments)]
     fn lead(
         &self,
+        epoch: usize,
+        batches: usize,
         batch: &AtomicUsize,
+        order: &RwLock<Vec<usize>>,
         model: &RwLock<&mut Mlp>,
         barrier: &SpinBarrier,
         opt: &mut Sgd,
     ) -> Result<(f64, usize), TrainError> {
         let (mut loss_sum, mut correct) = (0.0f64, 0usize);
-        for (index, idx) in self.batches.iter().enumerate() {
+        for index in 0..batches {
             batch.store(index, Ordering::Relaxed);
             // A false wait means a thread of the team panicked; the scope re-raises it.
             if !barrier.wait() {
                 break;
             }
-            let shards = self.shards(0, index, &model.read().unwrap());
+            let order = order.read().unwrap();
+            let shards = self.shards(0, index, &order, &model.read().unwrap());
             if !barrier.wait() {
                 break;
             }
@@ -398,7 +422,8 @@ impl<'d> Epoch<'_, 'd> {
                 stats.correct += other.stats.correct;
                 add_gradients(&mut first.ws.grads, &other.ws.grads);
             }
-            check_batch(&stats, idx.len(), self.epoch, index, self.lr)?;
+            let rows = self.rows_of(&order, index).len();
+            check_batch(&stats, rows, epoch, index, self.lr)?;
             loss_sum += stats.loss_sum;
             correct += stats.correct;
             opt.step(model.write().unwrap().layers_mut(), &first.ws.grads);
@@ -406,10 +431,22 @@ impl<'d> Epoch<'_, 'd> {
         Ok((loss_sum, correct))
     }
 
-    /// Computes thread `t`'s shards of batch `index`, each gathering its own rows and labels;
-    /// returns how many shards the batch has.
-    fn shards(&self, t: usize, index: usize, model: &Mlp) -> usize {
-        let idx = self.batches[index];
+    /// The row indices of batch `index` of `order`, if there is such a batch.
+    fn batch_of<'o>(&self, order: &'o [usize], index: usize) -> Option<&'o [usize]> {
+        let start = index.checked_mul(self.batch_size)?;
+        (start < order.len()).then(|| &order[start..(start + self.batch_size).min(order.len())])
+    }
+
+    /// The row indices of batch `index`, which exists.
+    fn rows_of<'o>(&self, order: &'o [usize], index: usize) -> &'o [usize] {
+        self.batch_of(order, index)
+            .expect("the calling thread only hands out batches of this epoch")
+    }
+
+    /// Computes thread `t`'s shards of batch `index` of `order`, each gathering its own rows and
+    /// labels; returns how many shards the batch has.
+    fn shards(&self, t: usize, index: usize, order: &[usize], model: &Mlp) -> usize {
+        let idx = self.rows_of(order, index);
         let rows = idx.len();
         let shards = shards_for(model.architecture(), rows);
         for s in (t..shards).step_by(self.threads) {
@@ -433,7 +470,7 @@ impl<'d> Epoch<'_, 'd> {
                 }
             };
             // This shard's rows of the next batch start their way from memory now.
-            if let (Some(src), Some(next)) = (self.bytes, self.batches.get(index + 1)) {
+            if let (Some(src), Some(next)) = (self.bytes, self.batch_of(order, index + 1)) {
                 // A short last batch may have fewer shards than this one.
                 let next_shards = shards_for(model.architecture(), next.len());
                 if s < next_shards {
