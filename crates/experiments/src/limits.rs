@@ -15,7 +15,8 @@ use tensor::ops::{Trans, gemm};
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Limits {
     /// Best of a few 1024³ single-precision products through our `gemm` on every thread
-    /// (`matrixmultiply`'s packed kernels in row blocks), GFLOP/s.
+    /// (`matrixmultiply`'s packed kernels in row blocks), GFLOP/s; `bench` keeps the best of a
+    /// measurement before and one after its runs.
     pub sgemm_gflops: f64,
     /// Best of a few sums over a 256 MiB buffer on every thread, GB/s.
     pub read_gbps: f64,
@@ -71,6 +72,17 @@ impl Workload {
     /// The bandwidth bound alone, seconds.
     pub fn bandwidth_seconds(&self, limits: &Limits) -> f64 {
         self.bytes / (limits.read_gbps * 1e9)
+    }
+}
+
+impl Limits {
+    /// The better of each peak of two measurements on the same threads.
+    pub fn peak_with(&self, other: &Limits) -> Limits {
+        Limits {
+            sgemm_gflops: self.sgemm_gflops.max(other.sgemm_gflops),
+            read_gbps: self.read_gbps.max(other.read_gbps),
+            threads: self.threads,
+        }
     }
 }
 
@@ -170,6 +182,23 @@ mod tests {
             bytes: 1e6,
         };
         assert_eq!(w.limit(&limits).1, "compute");
+    }
+
+    #[test]
+    fn a_peak_is_the_better_of_two_measurements() {
+        let slow = Limits {
+            sgemm_gflops: 180.0,
+            read_gbps: 40.0,
+            threads: 2,
+        };
+        let fast = Limits {
+            sgemm_gflops: 330.0,
+            read_gbps: 35.0,
+            threads: 2,
+        };
+        let peak = slow.peak_with(&fast);
+        assert_eq!((peak.sgemm_gflops, peak.read_gbps), (330.0, 40.0));
+        assert_eq!(peak, fast.peak_with(&slow));
     }
 
     #[test]
