@@ -144,6 +144,7 @@ pub fn time_ours(
         epoch_seconds: reports.iter().map(|r| r.seconds).collect(),
         heldout_accuracy: p.correct() as f64 / p.len().max(1) as f64,
         peak_rss_mib: peak_rss_mib(),
+        limits: None,
     })
 }
 
@@ -261,6 +262,7 @@ mod tests {
             epoch_seconds: secs.to_vec(),
             heldout_accuracy: 0.5,
             peak_rss_mib: 1.0,
+            limits: None,
         }
     }
 
