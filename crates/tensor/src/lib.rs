@@ -3,11 +3,13 @@
 //! [`Matrix`] owns its values; [`MatrixView`] borrows a contiguous range of rows, which is how a
 //! mini-batch is taken without a copy. [`ops`] holds the products in the transposed
 //! combinations that forward and backward passes use ([`ops::gemm`]), a row-broadcast add, a
-//! row softmax and an argmax. [`reference`](mod@reference) keeps slow, obviously correct versions as oracles.
+//! row softmax, an argmax, and the element-wise loops of a training step ([`ops::exp`],
+//! [`ops::sigmoid_in_place`], [`ops::sgd_update`], …). [`reference`](mod@reference) keeps slow,
+//! obviously correct versions as oracles.
 //!
 //! The products whose output has at most 16 columns (a forward pass into 10 units) or rows (the
-//! weight gradient of 10 units) run on hand-written kernels, compiled for AVX2 + FMA when the
-//! processor has them, and so do those with a thousand rows or more and up to 24 columns (a
+//! weight gradient of 10 units) run on hand-written kernels, compiled for AVX-512 or AVX2 + FMA
+//! when the processor has them (the two give the same bits), and so do those with a thousand rows or more and up to 24 columns (a
 //! convolution's window rows times its filters); the rest go to `matrixmultiply`. `benches/benches/kernels.rs` measures
 //! them on one thread against `matrixmultiply`, `nalgebra` and the naive loop on one thread;
 //! `kernels_parallel.rs` measures them on all threads against threaded `matrixmultiply`.
@@ -21,7 +23,9 @@
 //!
 //! # Determinism
 //! Parallel kernels split their output into disjoint blocks and no sum crosses a block, so the
-//! same inputs give the same bits on one thread or many.
+//! same inputs give the same bits on one thread or many. The AVX-512 and AVX2 versions of a
+//! kernel do the same operations in the same order, so they agree bit for bit too; the
+//! portable versions may differ from them in the last bits.
 //!
 //! # Debug builds
 //! Training in an unoptimised build runs about 50 times slower. This workspace optimises its
