@@ -78,6 +78,7 @@ impl Workload {
 impl Limits {
     /// The better of each peak of two measurements on the same threads.
     pub fn peak_with(&self, other: &Limits) -> Limits {
+        debug_assert_eq!(self.threads, other.threads, "peaks of different pools");
         Limits {
             sgemm_gflops: self.sgemm_gflops.max(other.sgemm_gflops),
             read_gbps: self.read_gbps.max(other.read_gbps),

@@ -87,7 +87,7 @@ pub fn spec_on(data: &DataKind, hidden: &[usize], epochs: usize) -> Spec {
 }
 
 /// Bumped whenever the sweep's measurement changes, so old cached results are not reused.
-const SWEEP_CACHE_VERSION: &str = "ml4a-sweep-v1";
+const SWEEP_CACHE_VERSION: &str = "ml4a-sweep-v2";
 
 /// The sweep of [`HIDDEN`] on `data` (MNIST or CIFAR-10, by [`spec_on`]), read from
 /// `cache/sweep-<data>-<key>.json` when a run with the same specs on the same training data

@@ -15,7 +15,7 @@ use crate::spec::Spec;
 
 /// Bumped whenever training code changes what a spec produces, so old cache entries are not
 /// mistaken for current ones.
-const CACHE_VERSION: &str = "ml4a-train-v1";
+const CACHE_VERSION: &str = "ml4a-train-v2";
 
 /// A trained network with its history.
 #[derive(Debug, Clone)]

@@ -93,6 +93,11 @@ impl SpinBarrier {
     }
 
     /// Releases every waiting thread for good: each `wait` from now on returns false.
+    /// Whether the barrier was aborted: a thread of the team panicked, or the run ended.
+    pub(crate) fn is_aborted(&self) -> bool {
+        self.aborted.load(Ordering::SeqCst)
+    }
+
     pub(crate) fn abort(&self) {
         self.aborted.store(true, Ordering::SeqCst);
         // Under the lock, so that a thread between its check and its sleep cannot miss it.

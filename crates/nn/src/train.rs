@@ -365,6 +365,11 @@ impl<'d> Team<'_, 'd> {
                     let sums = tensor::ops::on_this_thread(|| {
                         self.lead(epoch, batches, &batch, &order, &model, &barrier, opt)
                     })?;
+                    // A thread of the team panicked mid-epoch: no report of a partial epoch;
+                    // the scope re-raises the panic as it ends.
+                    if barrier.is_aborted() {
+                        return Ok(reports);
+                    }
                     let model = model.read().unwrap();
                     let report = finish_epoch(
                         model.all_finite(),
@@ -704,6 +709,50 @@ mod tests {
         };
         assert_eq!(epoch, 1);
         assert!(err.to_string().contains("lower learning rate"), "{err}");
+    }
+
+    #[test]
+    fn a_panic_in_the_team_reports_no_epoch() {
+        /// Rows whose labels panic on any thread but the calling one: on the team's other
+        /// thread, which the calling thread only learns of at the barrier.
+        struct Broken(InMemory, std::sync::OnceLock<std::thread::ThreadId>);
+        impl BatchSource for Broken {
+            fn len(&self) -> usize {
+                self.0.len()
+            }
+            fn dim(&self) -> usize {
+                self.0.dim()
+            }
+            fn fill(&self, indices: &[usize], out: &mut Matrix) {
+                self.0.fill(indices, out)
+            }
+            fn label(&self, index: usize) -> u8 {
+                let here = std::thread::current().id();
+                assert_eq!(
+                    self.1.get(),
+                    Some(&here),
+                    "a row read off the calling thread"
+                );
+                self.0.label(index)
+            }
+        }
+        let data = Broken(blobs(200, 3, 512, 12), std::sync::OnceLock::new());
+        let mut cfg = config(3, 0.05);
+        cfg.batch_size = 32;
+        let mut m = Mlp::new(
+            Architecture::classifier(512, &[16], Activation::Tanh, 3),
+            Init::GlorotUniform,
+            &mut init::rng(7),
+        );
+        let mut reports = 0;
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rayon_pool(2).install(|| {
+                data.1.set(std::thread::current().id()).unwrap();
+                train(&mut m, &cfg, &data, &mut |_, _| reports += 1)
+            })
+        }));
+        assert!(outcome.is_err(), "the panic reaches the caller");
+        assert_eq!(reports, 0, "an epoch cut short by a panic is not reported");
     }
 
     #[test]

@@ -474,9 +474,11 @@ mod x86 {
                     }
                 }
                 let (s0, s1) = match scale {
+                    // `wrapping_add`: past the end when the tail has no second register,
+                    // where the empty mask reads nothing.
                     Some(s) if TAIL => (
                         _mm256_maskload_ps(s.as_ptr().add(c), m0),
-                        _mm256_maskload_ps(s.as_ptr().add(c + 8), m1),
+                        _mm256_maskload_ps(s.as_ptr().wrapping_add(c + 8), m1),
                     ),
                     Some(s) => (
                         _mm256_loadu_ps(s.as_ptr().add(c)),
@@ -490,7 +492,8 @@ mod x86 {
                     let (v0, v1) = (_mm256_mul_ps(acc[q][0], s0), _mm256_mul_ps(acc[q][1], s1));
                     if TAIL {
                         _mm256_maskstore_ps(o, m0, v0);
-                        _mm256_maskstore_ps(o.add(8), m1, v1);
+                        // As above: the empty mask writes nothing.
+                        _mm256_maskstore_ps(o.wrapping_add(8), m1, v1);
                     } else {
                         _mm256_storeu_ps(o, v0);
                         _mm256_storeu_ps(o.add(8), v1);

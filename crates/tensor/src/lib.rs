@@ -10,7 +10,8 @@
 //! The products whose output has at most 16 columns (a forward pass into 10 units) or rows (the
 //! weight gradient of 10 units) run on hand-written kernels, compiled for AVX-512 or AVX2 + FMA
 //! when the processor has them (the two give the same bits), and so do those with a thousand rows or more and up to 24 columns (a
-//! convolution's window rows times its filters); the rest go to `matrixmultiply`. `benches/benches/kernels.rs` measures
+//! convolution's window rows times its filters), and a product with a right operand of at most
+//! 1024 values runs row by row in registers; the rest go to `matrixmultiply`. `benches/benches/kernels.rs` measures
 //! them on one thread against `matrixmultiply`, `nalgebra` and the naive loop on one thread;
 //! `kernels_parallel.rs` measures them on all threads against threaded `matrixmultiply`.
 //!

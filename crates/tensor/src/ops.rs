@@ -109,7 +109,6 @@ widest! {
     ///
     /// # Panics
     /// If the lengths differ.
-    #[track_caller]
     pub fn add_assign(dst: &mut [f32], src: &[f32]) {
         assert_eq!(dst.len(), src.len(), "add_assign: {} += {}", dst.len(), src.len());
         for (d, s) in dst.iter_mut().zip(src) {
@@ -123,7 +122,6 @@ widest! {
     ///
     /// # Panics
     /// If the lengths differ.
-    #[track_caller]
     pub fn sgd_update(w: &mut [f32], g: &[f32], lr: f32, decay: f32) {
         assert_eq!(w.len(), g.len(), "sgd_update: {} weights, {} gradients", w.len(), g.len());
         for (w, &g) in w.iter_mut().zip(g) {
@@ -138,7 +136,6 @@ widest! {
     ///
     /// # Panics
     /// If the lengths differ.
-    #[track_caller]
     pub fn momentum_update(w: &mut [f32], g: &[f32], v: &mut [f32], lr: f32, momentum: f32, decay: f32) {
         assert!(
             w.len() == g.len() && w.len() == v.len(),
@@ -687,7 +684,8 @@ pub fn exp(x: f32) -> f32 {
     const LN2_HI: f32 = f32::from_bits(0x3f31_7200);
     const LN2_LO: f32 = (std::f64::consts::LN_2 - LN2_HI as f64) as f32;
     const HI: f32 = 88.722_83; // ln of the largest f32
-    const LO: f32 = -87.336_55; // ln of the smallest normal f32
+    // Just above ln of the smallest normal f32 (-87.336544...), so e^LO is normal.
+    const LO: f32 = f32::from_bits(0xc2ae_ac4f);
     let t = x.clamp(LO, HI) * std::f32::consts::LOG2_E + SHIFTER;
     let n = t - SHIFTER;
     let r = (x.clamp(LO, HI) - n * LN2_HI) - n * LN2_LO;
@@ -873,6 +871,10 @@ mod tests {
         assert_eq!(exp(f32::NEG_INFINITY), 0.0);
         assert!(exp(f32::NAN).is_nan());
         assert!(exp(88.72).is_finite());
+        // The edges of the range: normal, and finite.
+        assert!(exp(f32::from_bits(0xc2ae_ac4f)).is_normal());
+        assert!(exp(f32::from_bits(0xc2ae_ac50)) == 0.0);
+        assert!(exp(88.722_83).is_finite() && exp(88.722_84) == f32::INFINITY);
     }
 
     #[test]
