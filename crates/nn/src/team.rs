@@ -92,12 +92,12 @@ impl SpinBarrier {
         !self.aborted.load(Ordering::Acquire)
     }
 
-    /// Releases every waiting thread for good: each `wait` from now on returns false.
     /// Whether the barrier was aborted: a thread of the team panicked, or the run ended.
     pub(crate) fn is_aborted(&self) -> bool {
         self.aborted.load(Ordering::SeqCst)
     }
 
+    /// Releases every waiting thread for good: each `wait` from now on returns false.
     pub(crate) fn abort(&self) {
         self.aborted.store(true, Ordering::SeqCst);
         // Under the lock, so that a thread between its check and its sleep cannot miss it.

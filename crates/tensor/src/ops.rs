@@ -686,9 +686,10 @@ pub fn exp(x: f32) -> f32 {
     const HI: f32 = 88.722_83; // ln of the largest f32
     // Just above ln of the smallest normal f32 (-87.336544...), so e^LO is normal.
     const LO: f32 = f32::from_bits(0xc2ae_ac4f);
-    let t = x.clamp(LO, HI) * std::f32::consts::LOG2_E + SHIFTER;
+    let xc = x.clamp(LO, HI);
+    let t = xc * std::f32::consts::LOG2_E + SHIFTER;
     let n = t - SHIFTER;
-    let r = (x.clamp(LO, HI) - n * LN2_HI) - n * LN2_LO;
+    let r = (xc - n * LN2_HI) - n * LN2_LO;
     // Taylor to r^7: the first term left out is below 2^-27 on |r| <= ln 2 / 2.
     let mut p = 1.0 / 5040.0;
     for c in [
